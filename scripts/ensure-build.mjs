@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Builds dist/ when it is missing or older than any source file, so `npm start`
+// always runs what is in service/src without paying for a build it doesn't need.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const entry = join(root, 'dist', 'main.js');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const sources = [join(root, 'service', 'src'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
+const srcTime = Math.max(...sources.map((p) => (statSync(p).isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)));
+if (existsSync(entry) && statSync(entry).mtimeMs >= srcTime) process.exit(0);
+
+const tsc = join(root, 'node_modules', '.bin', 'tsc');
+if (!existsSync(tsc)) {
+  if (existsSync(entry)) process.exit(0); // production install without TypeScript: run what was built
+  console.error('dist/ is missing and TypeScript is not installed: run `npm install` first');
+  process.exit(1);
+}
+process.stderr.write('building dist/ ...\n');
+execFileSync(tsc, ['-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

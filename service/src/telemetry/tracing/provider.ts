@@ -1,0 +1,166 @@
+// Builds the OpenTelemetry tracer provider from the standard OTEL_* variables
+// and installs it, with the W3C propagators and an AsyncLocalStorage context
+// manager, as the process-wide API globals.
+//
+// Deliberately not NodeSDK: it loads every exporter (gRPC included) and every
+// resource detector at start-up, which alone costs more than this service's
+// whole start-up budget (README, Performance). This is the same wiring,
+// limited to what the service uses.
+import {
+  context,
+  DiagLogLevel,
+  diag,
+  propagation,
+  type Sampler,
+  type TextMapPropagator,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { OtelSettings } from './otel-env.js';
+import { ReportingExporter } from './reporting-exporter.js';
+import { SwitchableRatioSampler } from './switchable-sampler.js';
+
+export interface TelemetryLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Tracing {
+  enabled: boolean;
+  /** The service's tracer (a no-op tracer when disabled). */
+  tracer: Tracer;
+  propagator: TextMapPropagator;
+  /** The root ratio in force for the *traceidratio samplers (hot-reloadable). */
+  ratio: SwitchableRatioSampler;
+  describe: Record<string, unknown>;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+function buildSampler(s: OtelSettings, ratio: SwitchableRatioSampler): Sampler {
+  switch (s.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio;
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio });
+  }
+}
+
+async function otlpExporter(s: OtelSettings): Promise<SpanExporter> {
+  // Endpoint, headers, timeout and compression come from OTEL_EXPORTER_OTLP_*.
+  if (s.protocol === 'http/json') {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter();
+  }
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter();
+}
+
+export function otlpEndpointForLog(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318';
+  return `${base.replace(/\/$/, '')}/v1/traces`;
+}
+
+export async function startTracing(
+  s: OtelSettings,
+  log: TelemetryLog,
+  serviceDefaults: { name: string; version: string },
+  /** Install as the process-wide API globals (the process does; most tests don't). */
+  global = true,
+): Promise<Tracing> {
+  const ratio = new SwitchableRatioSampler(s.ratio, (r) => new TraceIdRatioBasedSampler(r));
+  const propagators = s.propagators.map((p) =>
+    p === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator(),
+  );
+  const propagator = new CompositePropagator({ propagators });
+  if (s.disabled) {
+    return {
+      enabled: false,
+      tracer: trace.getTracerProvider().getTracer('periscope'),
+      propagator,
+      ratio,
+      describe: { enabled: false, reason: 'OTEL_SDK_DISABLED=true' },
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+  }
+
+  // service.name: OTEL_SERVICE_NAME > OTEL_RESOURCE_ATTRIBUTES > the package's own name.
+  const resource = defaultResource()
+    .merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: serviceDefaults.name,
+        [ATTR_SERVICE_VERSION]: serviceDefaults.version,
+      }),
+    )
+    .merge(detectResources({ detectors: [envDetector] }));
+
+  const spanProcessors: SpanProcessor[] = [];
+  for (const name of s.exporters) {
+    const inner = name === 'otlp' ? await otlpExporter(s) : new ConsoleSpanExporter();
+    const target = name === 'otlp' ? otlpEndpointForLog() : 'console';
+    // Batching keeps export off the request path; OTEL_BSP_* tune it.
+    spanProcessors.push(new BatchSpanProcessor(new ReportingExporter(inner, target, log)));
+  }
+
+  const provider = new BasicTracerProvider({ resource, sampler: buildSampler(s, ratio), spanProcessors });
+  if (global) {
+    // SDK components report through `diag`; route warnings and errors to the log.
+    diag.setLogger(
+      {
+        error: (msg, ...args) => log.warn(`opentelemetry: ${msg}`, args.length ? { args: String(args) } : undefined),
+        warn: (msg, ...args) => log.warn(`opentelemetry: ${msg}`, args.length ? { args: String(args) } : undefined),
+        info: () => {},
+        debug: () => {},
+        verbose: () => {},
+      },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(provider);
+    propagation.setGlobalPropagator(propagator);
+  }
+
+  return {
+    enabled: true,
+    tracer: provider.getTracer('periscope'),
+    propagator,
+    ratio,
+    describe: {
+      enabled: true,
+      service_name: resource.attributes[ATTR_SERVICE_NAME],
+      sampler: s.sampler,
+      ratio: s.sampler.endsWith('traceidratio') ? s.ratio : undefined,
+      exporters: s.exporters.length ? s.exporters : ['none'],
+      exporter_reason: s.exporterReason,
+      endpoint: s.exporters.includes('otlp') ? otlpEndpointForLog() : undefined,
+      protocol: s.exporters.includes('otlp') ? s.protocol : undefined,
+    },
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -1,0 +1,84 @@
+// The real process (dist/main.js with the telemetry preload), real signals.
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningService, startService, waitFor } from './helpers/service-process.js';
+
+let svc: RunningService | undefined;
+afterEach(async () => {
+  await svc?.stop('SIGKILL');
+  svc = undefined;
+});
+
+/** A GET that resolves with status, headers and body, over its own connection. */
+function get(url: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('fails readiness at once on SIGTERM, finishes the in-flight request, then exits 0', async () => {
+    svc = await startService({ env: { SHUTDOWN_DELAY_MS: '300' } });
+    const s = svc;
+    const inFlight = get(`${s.url}/api/sleep?ms=1000`);
+    await waitFor(() => s.logs.length > 0 && true);
+    await new Promise((r) => setTimeout(r, 100)); // the request is in the handler now
+    s.proc.kill('SIGTERM');
+    await waitFor(async () => (await fetch(`${s.adminUrl}/readyz`)).status === 503, 2000);
+    // still serving during the delay, with Connection: close
+    const during = await get(`${s.url}/`);
+    expect(during.status).toBe(200);
+    expect(during.headers.connection).toBe('close');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ slept_ms: 1000 });
+    expect(await s.exited).toEqual({ code: 0, signal: null });
+    const msgs = s.logs.map((l) => l.msg);
+    expect(msgs).toContain('shutdown started: readiness failing');
+    expect(msgs.at(-1)).toBe('shutdown complete');
+  });
+
+  it('exits 1 on a second SIGTERM', async () => {
+    svc = await startService({ env: { SHUTDOWN_DELAY_MS: '5000' } });
+    svc.proc.kill('SIGTERM');
+    await waitFor(() => svc?.logs.some((l) => l.msg === 'shutdown started: readiness failing') ?? false);
+    svc.proc.kill('SIGTERM');
+    expect((await svc.exited).code).toBe(1);
+    expect(svc.logs.map((l) => l.msg)).toContain('second signal during shutdown: exiting now');
+  });
+
+  it('exits 1 when draining outlasts SHUTDOWN_TIMEOUT_MS', async () => {
+    svc = await startService({ env: { SHUTDOWN_TIMEOUT_MS: '300' } });
+    const s = svc;
+    const inFlight = get(`${s.url}/api/sleep?ms=3000`).catch(() => null);
+    await new Promise((r) => setTimeout(r, 150));
+    s.proc.kill('SIGTERM');
+    expect((await s.exited).code).toBe(1);
+    expect(s.logs.map((l) => l.msg)).toContain('shutdown did not finish in time: exiting');
+    await inFlight;
+  });
+});
+
+describe('start-up configuration errors', () => {
+  it('stops with exit 1 and one line naming the variable, the value and what is allowed', async () => {
+    svc = await startService({ env: { PORT: 'abc' }, waitReady: false });
+    expect((await svc.exited).code).toBe(1);
+    expect(svc.stderr()).toBe(
+      'periscope: invalid environment: PORT="abc" is not allowed; expected an integer from 1 to 65535\n',
+    );
+  });
+
+  it('rejects an invalid CONFIG_FILE the same way', async () => {
+    svc = await startService({ env: { CONFIG_FILE: '/nonexistent/periscope.json' }, waitReady: false });
+    expect((await svc.exited).code).toBe(1);
+    expect(svc.stderr()).toBe('periscope: /nonexistent/periscope.json: cannot read: ENOENT\n');
+  });
+});
