@@ -57,6 +57,8 @@ export function installShutdown(opts: ShutdownOptions): { close: () => void; uni
       lifecycle.beginDrain();
       if (!err && opts.delayMs > 0) await sleep(opts.delayMs);
       await opts.drain();
+      // Let the last responses' close events (access log, metrics) run first.
+      await new Promise((resolve) => setImmediate(resolve));
       for (const step of opts.finalize) {
         await step().catch((e: unknown) => logger.warn({ err: e }, 'shutdown step failed'));
       }

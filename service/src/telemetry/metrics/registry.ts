@@ -5,8 +5,25 @@ import { CATALOG, M, type MetricSpec } from './catalog.js';
 import { EventLoopUtilization } from './event-loop.js';
 import { LabeledHistogram } from './histogram.js';
 
+/** Metrics of the resilience mechanisms, driven by service/src/resilience/. */
+export interface ResilienceMetrics {
+  shed: Counter<'reason'>;
+  rateLimited: Counter<'http_route'>;
+  deadlineExceeded: Counter<'http_route'>;
+  breakerState: Gauge<'breaker'>;
+  breakerCalls: Counter<'breaker' | 'result'>;
+  poolQueue: Gauge<'pool'>;
+  poolUtilization: Gauge<'pool'>;
+  poolTasks: Counter<'pool' | 'result'>;
+  configReloads: Counter<'result'>;
+  configInfo: Gauge<'hash'>;
+}
+
 export interface ServiceMetrics {
   registry: Registry;
+  resilience: ResilienceMetrics;
+  /** Run `fn` at the start of every scrape (to sample a pool, say). */
+  onCollect(fn: () => void): void;
   httpServerDuration: LabeledHistogram;
   httpClientDuration: LabeledHistogram;
   /** In-flight server requests; a plain number read at scrape time. */
@@ -15,13 +32,31 @@ export interface ServiceMetrics {
   stop(): void;
 }
 
-function gaugeFrom(spec: MetricSpec, registry: Registry, collect: (this: Gauge) => void): Gauge {
-  return new Gauge({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry], collect });
+function gaugeFrom<L extends string = string>(
+  spec: MetricSpec,
+  registry: Registry,
+  collect?: (this: Gauge<L>) => void,
+): Gauge<L> {
+  return new Gauge<L>({
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labels as L[],
+    registers: [registry],
+    ...(collect ? { collect } : {}),
+  });
+}
+
+function counterFrom<L extends string = string>(spec: MetricSpec, registry: Registry): Counter<L> {
+  return new Counter<L>({ name: spec.name, help: spec.help, labelNames: spec.labels as L[], registers: [registry] });
 }
 
 export function createMetrics(): ServiceMetrics {
   const registry = new Registry();
   const active = { requests: 0 };
+  const collectHooks: Array<() => void> = [];
+  const runCollectHooks = () => {
+    for (const fn of collectHooks) fn();
+  };
   const eventLoop = new EventLoopUtilization();
 
   const httpServerDuration = new LabeledHistogram(M.httpServerDuration);
@@ -44,6 +79,22 @@ export function createMetrics(): ServiceMetrics {
     },
   });
 
+  const resilience: ResilienceMetrics = {
+    shed: counterFrom(M.shedRequests, registry),
+    rateLimited: counterFrom(M.rateLimitedRequests, registry),
+    deadlineExceeded: counterFrom(M.deadlineExceeded, registry),
+    breakerState: gaugeFrom(M.breakerState, registry),
+    breakerCalls: counterFrom(M.breakerCalls, registry),
+    // The pool gauges are sampled at scrape time; the first one runs the hooks.
+    poolQueue: gaugeFrom(M.workerPoolQueue, registry, runCollectHooks),
+    poolUtilization: gaugeFrom(M.workerPoolUtilization, registry),
+    poolTasks: counterFrom(M.workerPoolTasks, registry),
+    configReloads: counterFrom(M.configReloads, registry),
+    configInfo: gaugeFrom(M.configInfo, registry),
+  };
+  // Known label values start at 0, so rate() and dashboards have a series from the first scrape.
+  for (const result of ['success', 'failure']) resilience.configReloads.inc({ result }, 0);
+
   // GC durations in the same spirit as the OTel runtime conventions: most
   // minor GCs take well under a millisecond, majors tens of milliseconds.
   collectDefaultMetrics({
@@ -53,6 +104,8 @@ export function createMetrics(): ServiceMetrics {
 
   return {
     registry,
+    resilience,
+    onCollect: (fn) => collectHooks.push(fn),
     httpServerDuration,
     httpClientDuration,
     active,
