@@ -36,9 +36,13 @@ apt_packages() {
   local sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   say "installing Debian packages: ${missing[*]}"
-  if [[ ! -f /var/lib/apt/periodic/periscope-updated ]] || [[ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]]; then
-    $sudo apt-get update -qq
-    $sudo mkdir -p /var/lib/apt/periodic && $sudo touch /var/lib/apt/periodic/periscope-updated
-  fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # One apt at a time (several installers may run in parallel), waiting for dpkg's lock.
+  (
+    flock 9
+    if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]]; then
+      $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  ) 9>/tmp/periscope-apt.lock
 }

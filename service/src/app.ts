@@ -6,10 +6,17 @@ import { serverOptions, tuneHttpServer } from './http/server-options.js';
 import { validationOptions } from './http/validation.js';
 import connectionDrain from './plugins/connection-drain.js';
 import errorHandler from './plugins/error-handler.js';
+import { Downstream } from './resilience/downstream.js';
+import loadShedding from './resilience/load-shedding.js';
+import rateLimit from './resilience/rate-limit.js';
+import { zeroRouteCounters } from './resilience/route-counters.js';
+import { WorkerPool } from './resilience/worker-pool.js';
 import routes from './routes/index.js';
+import type { TransformResult, TransformTask } from './workers/transform.js';
 
 export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   const telemetry = ctx.telemetry.httpServer(ctx.env);
+  const { resilience, onCollect } = ctx.telemetry.metrics;
   const app = Fastify({
     ...serverOptions(ctx.env),
     ...validationOptions,
@@ -20,13 +27,44 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   // Before any route: every route registered after this gets its span,
   // metrics and access log (telemetry/http-server.ts).
   app.addHook('onRoute', telemetry.onRoute);
+  app.addHook('onRoute', zeroRouteCounters(resilience));
 
-  // Cross-cutting plugins first (fastify-plugin: they apply to every route).
+  // Cross-cutting plugins (fastify-plugin: they apply to every route).
   await app.register(connectionDrain, { lifecycle: ctx.lifecycle });
-  await app.register(errorHandler);
+  await app.register(errorHandler, { deadlineExceeded: resilience.deadlineExceeded });
+  await app.register(loadShedding, { runtimeConfig: ctx.runtimeConfig, shed: resilience.shed });
+  await app.register(rateLimit, {
+    runtimeConfig: ctx.runtimeConfig,
+    rateLimited: resilience.rateLimited,
+    logger: ctx.logger,
+  });
+
+  // Resources the routes share, closed with the server.
+  const downstream = ctx.env.DOWNSTREAM_URL
+    ? new Downstream({
+        url: ctx.env.DOWNSTREAM_URL,
+        logger: ctx.logger,
+        breakerState: resilience.breakerState,
+        breakerCalls: resilience.breakerCalls,
+        health: ctx.health,
+      })
+    : undefined;
+  const workerPool = new WorkerPool<TransformTask, TransformResult>({
+    name: 'transform',
+    worker: '../workers/transform.js',
+    threads: ctx.env.WORKER_THREADS,
+    maxQueue: ctx.env.WORKER_QUEUE_MAX,
+    queue: resilience.poolQueue,
+    utilization: resilience.poolUtilization,
+    tasks: resilience.poolTasks,
+    onCollect,
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all([downstream?.close(), workerPool.close()]);
+  });
 
   // Then the routes. Nothing here is served on the admin port.
-  await app.register(routes, { authTokens: splitTokens(ctx.env.AUTH_TOKENS) });
+  await app.register(routes, { authTokens: splitTokens(ctx.env.AUTH_TOKENS), downstream, workerPool });
   return app;
 }
 

@@ -2,8 +2,10 @@
 // wire the shutdown. Everything else is in app.ts / admin.ts and their plugins.
 import { buildAdmin } from './admin.js';
 import { buildApp } from './app.js';
+import { ConfigWatcher } from './config/config-watcher.js';
 import { ConfigError, loadEnv } from './config/env.js';
 import { RuntimeConfigError, RuntimeConfigStore } from './config/runtime-config.js';
+import { followRuntimeConfig } from './config/runtime-effects.js';
 import type { ServiceContext } from './context.js';
 import { HealthRegistry } from './health/registry.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
@@ -31,6 +33,17 @@ async function main(): Promise<void> {
     runtimeConfig,
   };
 
+  followRuntimeConfig(ctx);
+  const { resilience } = telemetry.metrics;
+  const watcher = env.CONFIG_FILE
+    ? new ConfigWatcher(runtimeConfig, {
+        logger,
+        reloads: resilience.configReloads,
+        info: resilience.configInfo,
+      }).start()
+    : undefined;
+  if (!watcher) resilience.configInfo.set({ hash: runtimeConfig.hash }, 1);
+
   const admin = await buildAdmin(ctx);
   const app = await buildApp(ctx);
 
@@ -42,7 +55,7 @@ async function main(): Promise<void> {
     drain: () => app.close(),
     // Spans still buffered are exported before the admin server (and with it
     // the last /metrics scrape) goes away.
-    finalize: [() => telemetry.shutdown(), () => admin.close()],
+    finalize: [async () => watcher?.stop(), () => telemetry.shutdown(), () => admin.close()],
   });
 
   // Admin first: /livez and /readyz (503, "starting") answer while the app warms up.

@@ -24,13 +24,20 @@ function get(url: string): Promise<{ status: number; headers: Record<string, unk
   });
 }
 
+/** Wait until the service reports `n` requests in flight. */
+async function inFlightCount(s: RunningService, n: number) {
+  await waitFor(async () => {
+    const body = await (await fetch(`${s.adminUrl}/metrics`)).text();
+    return body.includes(`\nhttp_server_active_requests ${n}\n`);
+  });
+}
+
 describe('graceful shutdown', () => {
   it('fails readiness at once on SIGTERM, finishes the in-flight request, then exits 0', async () => {
     svc = await startService({ env: { SHUTDOWN_DELAY_MS: '300' } });
     const s = svc;
     const inFlight = get(`${s.url}/api/sleep?ms=1000`);
-    await waitFor(() => s.logs.length > 0 && true);
-    await new Promise((r) => setTimeout(r, 100)); // the request is in the handler now
+    await inFlightCount(s, 1);
     s.proc.kill('SIGTERM');
     await waitFor(async () => (await fetch(`${s.adminUrl}/readyz`)).status === 503, 2000);
     // still serving during the delay, with Connection: close
@@ -59,7 +66,7 @@ describe('graceful shutdown', () => {
     svc = await startService({ env: { SHUTDOWN_TIMEOUT_MS: '300' } });
     const s = svc;
     const inFlight = get(`${s.url}/api/sleep?ms=3000`).catch(() => null);
-    await new Promise((r) => setTimeout(r, 150));
+    await inFlightCount(s, 1);
     s.proc.kill('SIGTERM');
     expect((await s.exited).code).toBe(1);
     expect(s.logs.map((l) => l.msg)).toContain('shutdown did not finish in time: exiting');

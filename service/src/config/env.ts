@@ -40,6 +40,14 @@ export const EnvSchema = Type.Object({
   DOWNSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
   // Comma-separated bearer tokens accepted by the /api/private example.
   AUTH_TOKENS: Type.Optional(Type.String({ minLength: 1 })),
+  // Whose X-Forwarded-For to believe for the client IP (rate-limit key, logs):
+  // false, true (any hop — only behind a proxy you control), a hop count, or
+  // comma-separated proxy addresses/CIDRs.
+  TRUST_PROXY: Type.String({ pattern: '^(true|false|[0-9]{1,2}|[0-9a-fA-F.:/,\\s]+)$', default: 'false' }),
+  // CPU-bound work (POST /api/work): worker threads (default: cores - 1, at
+  // least 1) and tasks allowed to wait for one (default: 4 per thread).
+  WORKER_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  WORKER_QUEUE_MAX: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
 });
 
 export type Env = Static<typeof EnvSchema>;

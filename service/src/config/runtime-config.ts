@@ -9,11 +9,42 @@ import { extname } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
+const Ratio = (def?: number) => Type.Number({ minimum: 0, maximum: 1, ...(def === undefined ? {} : { default: def }) });
+
 export const RuntimeConfigSchema = Type.Object(
   {
     // Overrides LOG_LEVEL while the file is in force.
     logLevel: Type.Optional(
       Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    ),
+    tracing: Type.Object(
+      {
+        // Overrides OTEL_TRACES_SAMPLER_ARG for the *traceidratio samplers while in force.
+        sampleRatio: Type.Optional(Ratio()),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    // Per client (see resilience/rate-limit.ts for the key), on the routes that opt in.
+    rateLimit: Type.Object(
+      {
+        max: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100 }),
+        timeWindowMs: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 60_000 }),
+        // Read at start-up only: `redis` shares counters between pods.
+        store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
+        redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    // Load shedding thresholds (resilience/load-shedding.ts); 0 turns a signal off.
+    shedding: Type.Object(
+      {
+        maxEventLoopDelayMs: Type.Number({ minimum: 0, maximum: 60_000, default: 200 }),
+        maxEventLoopUtilization: Ratio(0),
+        maxHeapUsedRatio: Ratio(0.9),
+        maxRssBytes: Type.Integer({ minimum: 0, default: 0 }),
+        retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 2 }),
+      },
+      { additionalProperties: false, default: {} },
     ),
     // Free-form on/off switches for the application's own code paths.
     features: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }), Type.Boolean(), {
@@ -44,7 +75,19 @@ export function parseRuntimeConfig(text: string, path: string, parseYaml?: (t: s
     const where = first.path || '(root)';
     throw new RuntimeConfigError(`${path}: ${where}: ${first.message} (got ${JSON.stringify(first.value)})`);
   }
-  return Object.freeze(withDefaults as RuntimeConfig);
+  const config = withDefaults as RuntimeConfig;
+  if (config.rateLimit.store === 'redis' && !config.rateLimit.redisUrl) {
+    throw new RuntimeConfigError(`${path}: /rateLimit/redisUrl: required when rateLimit.store is "redis"`);
+  }
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
 }
 
 export function hashConfig(text: string): string {

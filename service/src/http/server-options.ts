@@ -1,12 +1,35 @@
 // Node/Fastify server limits, each chosen on purpose. Everything here bounds
 // what one slow or hostile client can hold on to.
 import type { Server } from 'node:http';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyHttpOptions, FastifyServerOptions } from 'fastify';
 import type { Env } from '../config/env.js';
 import { genReqId } from './request-id.js';
 
-export function serverOptions(env: Pick<Env, 'KEEP_ALIVE_TIMEOUT_MS'>): FastifyServerOptions {
+/** TRUST_PROXY as Fastify's trustProxy: boolean, hop count or address list. */
+export function trustProxy(raw: string): boolean | number | string[] {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (/^[0-9]+$/.test(raw)) return Number(raw);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function serverOptions(env: Pick<Env, 'KEEP_ALIVE_TIMEOUT_MS' | 'TRUST_PROXY'>): FastifyHttpOptions<Server> {
   return {
+    http: {
+      // A client gets 10 s to send its headers: slowloris trickling one header
+      // byte at a time is cut off instead of holding a socket for a minute.
+      headersTimeout: 10_000,
+      // How often Node enforces headersTimeout/requestTimeout (default 30 s,
+      // which would let a slow client keep a socket for up to 40 s).
+      connectionsCheckingInterval: 1_000,
+      // Node's default, stated: larger request headers get 431.
+      maxHeaderSize: 16_384,
+    },
+    // Fastify accepts a hop count at runtime; its types omit number.
+    trustProxy: trustProxy(env.TRUST_PROXY) as FastifyServerOptions['trustProxy'],
     // Idle keep-alive sockets live longer than the proxy's own idle timeout
     // (see KEEP_ALIVE_TIMEOUT_MS in config/env.ts), so the proxy closes first.
     keepAliveTimeout: env.KEEP_ALIVE_TIMEOUT_MS,
@@ -38,10 +61,6 @@ export function serverOptions(env: Pick<Env, 'KEEP_ALIVE_TIMEOUT_MS'>): FastifyS
 
 /** Limits Fastify has no option for; applied to the Node server before listen. */
 export function tuneHttpServer(server: Server): void {
-  // A client gets 10 s to send its headers: slowloris trickling one header
-  // byte at a time is cut off instead of holding a socket for a minute.
-  server.headersTimeout = 10_000;
-  // At most 100 header lines (Node's default is 2000); header bytes are
-  // bounded by Node's 16 KiB maxHeaderSize, beyond which the client gets 431.
+  // Parse at most 100 header lines (Node's default is 2000); the rest are dropped.
   server.maxHeadersCount = 100;
 }

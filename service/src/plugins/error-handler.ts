@@ -3,6 +3,7 @@
 // fixed body and are logged once, with the stack, at `error`.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Counter } from 'prom-client';
 import { recordRequestError } from '../telemetry/http-server.js';
 
 export interface ErrorBody {
@@ -35,7 +36,39 @@ function statusOf(err: FastifyError, reply: FastifyReply): number {
   return s >= 400 && s <= 599 ? s : 500;
 }
 
-export function errorHandler(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export interface ErrorHandlerOptions {
+  /** Counts requests whose route deadline (handlerTimeout) expired. */
+  deadlineExceeded?: Counter<'http_route'>;
+}
+
+/**
+ * A route's deadline (Fastify's handlerTimeout) expired: the caller gets
+ * 504 Gateway Timeout — the service gave up waiting on its own work, it is not
+ * unavailable — with the deadline in the message. Sending it closes the
+ * response, which aborts the handler's requestSignal (http/request-signal.ts),
+ * so its downstream calls and worker tasks stop too.
+ */
+function deadlineError(err: FastifyError, request: FastifyRequest, opts: ErrorHandlerOptions): FastifyError {
+  const route = request.routeOptions.url ?? 'unmatched';
+  opts.deadlineExceeded?.inc({ http_route: route });
+  return Object.assign(new Error(`deadline of ${request.routeOptions.handlerTimeout} ms exceeded on ${route}`), {
+    statusCode: 504,
+    code: 'DEADLINE_EXCEEDED',
+    expose: true,
+    cause: err,
+  }) as FastifyError;
+}
+
+export function errorHandler(
+  this: FastifyInstance,
+  original: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  opts: ErrorHandlerOptions = {},
+) {
+  const err = original.code === 'FST_ERR_HANDLER_TIMEOUT' ? deadlineError(original, request, opts) : original;
+  const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+  if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
   const statusCode = statusOf(err, reply);
   const error = STATUS_TEXT[statusCode] ?? (statusCode < 500 ? 'Client Error' : 'Server Error');
   recordRequestError(request.raw, err, true);
@@ -60,9 +93,11 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async (app) => {
-    app.setErrorHandler(errorHandler);
+export default fp<ErrorHandlerOptions>(
+  async (app, opts) => {
+    app.setErrorHandler(function handle(err, request, reply) {
+      return errorHandler.call(this, err as FastifyError, request, reply, opts);
+    });
     app.setNotFoundHandler((request, reply) => {
       reply.code(404).send({
         statusCode: 404,

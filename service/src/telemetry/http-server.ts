@@ -218,7 +218,9 @@ export class HttpServerTelemetry {
     if (!t) return;
     raw[kTelemetry] = undefined;
     const durationMs = performance.now() - t.start;
-    const complete = res.writableFinished;
+    // end() was called: a response was produced (it may still have been cut
+    // short by the network, but the status is what the service decided).
+    const complete = res.writableEnded;
     const status = complete ? res.statusCode : CLIENT_CLOSED_STATUS;
     const series = t.routeTelemetry.series(status);
     if (t.sampled) {

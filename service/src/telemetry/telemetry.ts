@@ -3,6 +3,7 @@
 // preload), so tracing exists before any application module loads.
 import { readFileSync } from 'node:fs';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../logging/logger.js';
 import { HttpServerTelemetry, hasTraceBindings } from './http-server.js';
@@ -53,14 +54,21 @@ class BufferedLog implements TelemetryLog {
   }
 }
 
+export interface TelemetryOptions {
+  /** Install tracing as the process-wide OpenTelemetry globals (default true). */
+  global?: boolean;
+  /** Extra span processors, e.g. a SimpleSpanProcessor over an InMemorySpanExporter in tests. */
+  spanProcessors?: SpanProcessor[];
+}
+
 export async function createTelemetry(
   env: NodeJS.ProcessEnv = process.env,
-  options: { global?: boolean } = {},
+  options: TelemetryOptions = {},
 ): Promise<Telemetry> {
   const settings = readOtelEnv(env);
   const log = new BufferedLog();
   for (const w of settings.warnings) log.warn(w);
-  const tracing = await startTracing(settings, log, packageInfo(), options.global ?? true);
+  const tracing = await startTracing(settings, log, packageInfo(), options.global ?? true, options.spanProcessors);
   const metrics = createMetrics();
   const client = new HttpClientMetrics(metrics.httpClientDuration);
   client.enable();

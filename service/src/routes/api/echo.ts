@@ -12,6 +12,7 @@ const echoRoute: FastifyPluginAsync = async (app) => {
   app.post<{ Body: EchoBody }>(
     '/api/echo',
     {
+      config: { rateLimit: {} },
       schema: {
         body: {
           type: 'object',

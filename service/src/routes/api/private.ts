@@ -16,6 +16,7 @@ const privateRoute: FastifyPluginAsync<PrivateRouteOptions> = async (app, { toke
   app.get<{ Querystring: { detail?: 'short' | 'full' } }>(
     '/api/private',
     {
+      config: { rateLimit: {} },
       schema: {
         querystring: {
           type: 'object',

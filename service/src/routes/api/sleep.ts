@@ -3,6 +3,7 @@
 // c10k scenario uses it: thousands of requests wait at once, none uses CPU.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsync } from 'fastify';
+import { requestSignal } from '../../http/request-signal.js';
 
 export const MAX_SLEEP_MS = 10_000;
 
@@ -10,6 +11,8 @@ const sleepRoute: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: { ms: number } }>(
     '/api/sleep',
     {
+      // A deadline just above the longest allowed sleep (see resilience docs).
+      handlerTimeout: MAX_SLEEP_MS + 1_000,
       schema: {
         querystring: {
           type: 'object',
@@ -21,10 +24,10 @@ const sleepRoute: FastifyPluginAsync = async (app) => {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { ms } = request.query;
       // The client going away ends the wait early (no point finishing for nobody).
-      await sleep(ms, undefined, { signal: request.signal }).catch(() => {});
+      await sleep(ms, undefined, { signal: requestSignal(reply) }).catch(() => {});
       return { slept_ms: ms };
     },
   );

@@ -4,6 +4,7 @@
 // processes that make no outgoing calls. Spans for the same requests come from
 // @opentelemetry/instrumentation-undici (telemetry.ts).
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { TraceFlags, trace } from '@opentelemetry/api';
 import { normalizeMethod } from '../http-server.js';
 import type { LabeledHistogram, Series } from './histogram.js';
 
@@ -15,6 +16,9 @@ interface UndiciRequest {
 interface InFlight {
   start: number;
   status: number;
+  /** The sampled span the call was made under (the exemplar), if any. */
+  traceId: string | undefined;
+  spanId: string | undefined;
 }
 
 const CHANNELS = [
@@ -42,7 +46,15 @@ export class HttpClientMetrics {
 
   #onCreate = (msg: unknown) => {
     const { request } = msg as { request: object };
-    this.#inFlight.set(request, { start: performance.now(), status: 0 });
+    // Published synchronously in the caller's context: the active span is the caller's.
+    const sc = trace.getActiveSpan()?.spanContext();
+    const sampled = sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
+    this.#inFlight.set(request, {
+      start: performance.now(),
+      status: 0,
+      traceId: sampled ? sc.traceId : undefined,
+      spanId: sampled ? sc.spanId : undefined,
+    });
   };
 
   #onHeaders = (msg: unknown) => {
@@ -74,7 +86,9 @@ export class HttpClientMetrics {
       s = this.histogram.series(method, host, status, errorType ?? '');
       this.#series.set(key, s);
     }
-    s.observe((performance.now() - f.start) / 1000);
+    const seconds = (performance.now() - f.start) / 1000;
+    if (f.traceId && f.spanId) s.observeWithExemplar(seconds, f.traceId, f.spanId);
+    else s.observe(seconds);
   }
 
   #handlers(): Array<[string, (m: unknown) => void]> {

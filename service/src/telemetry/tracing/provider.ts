@@ -91,6 +91,8 @@ export async function startTracing(
   serviceDefaults: { name: string; version: string },
   /** Install as the process-wide API globals (the process does; most tests don't). */
   global = true,
+  /** Extra span processors (tests attach an in-memory exporter here). */
+  extraProcessors: SpanProcessor[] = [],
 ): Promise<Tracing> {
   const ratio = new SwitchableRatioSampler(s.ratio, (r) => new TraceIdRatioBasedSampler(r));
   const propagators = s.propagators.map((p) =>
@@ -119,7 +121,7 @@ export async function startTracing(
     )
     .merge(detectResources({ detectors: [envDetector] }));
 
-  const spanProcessors: SpanProcessor[] = [];
+  const spanProcessors: SpanProcessor[] = [...extraProcessors];
   for (const name of s.exporters) {
     const inner = name === 'otlp' ? await otlpExporter(s) : new ConsoleSpanExporter();
     const target = name === 'otlp' ? otlpEndpointForLog() : 'console';

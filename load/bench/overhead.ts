@@ -1,0 +1,338 @@
+// npm run bench:overhead — what observability costs, measured.
+//
+// Compares, in one run on one machine, alternating variant by variant:
+//   bare        bare Fastify 5 with the same hello route, nothing else
+//   periscope   the service's default production profile (metrics, tracing at
+//               the default 10% with OTLP export, trace-correlated logs,
+//               ACCESS_LOG=errors)
+//   sampled100  the same with every request sampled and exported
+//   tutorial    NodeSDK + getNodeAutoInstrumentations (the usual setup)
+// plus any extra variants named with --variants (see VARIANTS below).
+//
+// The server is pinned to CPU 0 and wrk (1 thread) to CPU 1, as in DESIGN.md.
+// Reported per variant: req/s, p99 latency, RSS after the run, idle RSS,
+// exec → ready time; and ratios to bare. A benchmark reports; it asserts nothing.
+//
+//   npm run bench:overhead -- [--rounds 3] [--duration 8] [--connections 100]
+//                             [--variants bare,periscope,...] [--node /path/to/node]
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SERVERS = join(ROOT, 'load/bench/servers');
+
+interface Variant {
+  name: string;
+  describe: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+const SERVICE = ['--import', './dist/telemetry/register.js', 'dist/main.js'];
+const QUIET = { LOG_LEVEL: 'warn' };
+
+function variants(sinkUrl: string): Record<string, Variant> {
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl };
+  return {
+    bare: { name: 'bare', describe: 'bare Fastify, same route', args: [join(SERVERS, 'bare.mjs')], env: {} },
+    periscope: {
+      name: 'periscope',
+      describe: 'default profile: metrics + 10% traces (OTLP) + correlated logs',
+      args: SERVICE,
+      env: { ...otlp, LOG_LEVEL: 'info' },
+    },
+    sampled100: {
+      name: 'sampled100',
+      describe: 'default profile, 100% sampled and exported',
+      args: SERVICE,
+      env: { ...otlp, OTEL_TRACES_SAMPLER_ARG: '1', LOG_LEVEL: 'info' },
+    },
+    accesslog: {
+      name: 'accesslog',
+      describe: 'default profile + ACCESS_LOG=all (a line per request)',
+      args: SERVICE,
+      env: { ...otlp, ACCESS_LOG: 'all', LOG_LEVEL: 'info' },
+    },
+    notracing: {
+      name: 'notracing',
+      describe: 'metrics and logs only (OTEL_SDK_DISABLED=true)',
+      args: SERVICE,
+      env: { OTEL_SDK_DISABLED: 'true', ...QUIET },
+    },
+    profiling: {
+      name: 'profiling',
+      describe: 'default profile + PROFILING_ENABLED=true, idle',
+      args: SERVICE,
+      env: { ...otlp, LOG_LEVEL: 'info', PROFILING_ENABLED: 'true', PROFILING_TOKEN: 'bench-token-0123456789' },
+    },
+    tutorial: {
+      name: 'tutorial',
+      describe: 'NodeSDK + getNodeAutoInstrumentations, OTLP',
+      args: ['--import', join(SERVERS, 'tutorial-register.mjs'), join(SERVERS, 'tutorial.mjs')],
+      env: { ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as { port: number };
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+/** CPU time (user + system) a process has used, in microseconds. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  return (ticks / CLOCK_TICKS) * 1e6;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+function rssKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0);
+}
+
+const pin = (cpu: number, cmd: string, args: string[]) =>
+  cpus().length >= 2 ? { cmd: 'taskset', args: ['-c', String(cpu), cmd, ...args] } : { cmd, args };
+
+interface Started {
+  proc: ChildProcess;
+  readyMs: number;
+  port: number;
+}
+
+async function startServer(node: string, v: Variant): Promise<Started> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const { cmd, args } = pin(0, node, v.args);
+  const t0 = performance.now();
+  const proc = spawn(cmd, args, {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      ...v.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (c) => {
+    stderr += c;
+  });
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${v.name} exited (${proc.exitCode}): ${stderr}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+      if (res.status === 200) break;
+    } catch {}
+    if (performance.now() - t0 > 20_000) throw new Error(`${v.name} not ready after 20 s: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { proc, readyMs: performance.now() - t0, port };
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  await once(proc, 'exit');
+  clearTimeout(timer);
+}
+
+function toMs(v: string): number {
+  const m = v.match(/^([\d.]+)(us|ms|s)$/);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+interface LoadResult {
+  rps: number;
+  requests: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function wrk(url: string, seconds: number, connections: number): LoadResult {
+  const { cmd, args } = pin(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+  const out = execFileSync(cmd, args, { encoding: 'utf8' });
+  const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
+  const requests = Number(out.match(/(\d+) requests in/)?.[1]);
+  const p50 = toMs(out.match(/^\s+50%\s+(\S+)/m)?.[1] ?? '');
+  const p99 = toMs(out.match(/^\s+99%\s+(\S+)/m)?.[1] ?? '');
+  const non2xx = Number(out.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
+  const sockErr = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  const errors = non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p50, p99, errors, requests };
+}
+
+interface Sample extends LoadResult {
+  variant: string;
+  /** Server CPU time per request: steadier than req/s when the machine is shared. */
+  cpuUsPerReq: number;
+  round: number;
+  readyMs: number;
+  idleRssMb: number;
+  rssMb: number;
+  peakRssMb: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '100' },
+      variants: { type: 'string', default: 'bare,periscope,sampled100,tutorial' },
+      node: { type: 'string' },
+      out: { type: 'string', default: join(ROOT, 'results', 'bench') },
+    },
+  });
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error('wrk is not installed: run `bash infra/tools/install-bench.sh` (Debian package wrk)');
+      process.exit(2);
+    }
+  }
+  const node =
+    values.node ??
+    (() => {
+      try {
+        return join(
+          execFileSync('bash', [join(ROOT, 'infra/tools/install-node24.sh')], { encoding: 'utf8' }).trim(),
+          'node',
+        );
+      } catch {
+        return process.execPath;
+      }
+    })();
+  const nodeVersion = execFileSync(node, ['-v'], { encoding: 'utf8' }).trim();
+  const rounds = Number(values.rounds);
+  const duration = Number(values.duration);
+  const connections = Number(values.connections);
+
+  const samples: Sample[] = [];
+  const sinkPort = await freePort();
+  const sinkCmd = pin(1, node, [join(SERVERS, 'otlp-sink.mjs')]);
+  const sink = spawn(sinkCmd.cmd, sinkCmd.args, {
+    env: { PORT: String(sinkPort) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const all = variants(`http://127.0.0.1:${sinkPort}`);
+  // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}'
+  if (process.env.BENCH_EXTRA_VARIANTS) {
+    for (const [name, v] of Object.entries(JSON.parse(process.env.BENCH_EXTRA_VARIANTS) as Record<string, Variant>)) {
+      all[name] = { ...v, name };
+    }
+  }
+  const chosen = (values.variants as string).split(',').map((n) => {
+    const v = all[n.trim()];
+    if (!v) throw new Error(`unknown variant ${n}; known: ${Object.keys(all).join(', ')}`);
+    return v;
+  });
+
+  console.log(
+    `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /`,
+  );
+  // All variants run side by side on CPU 0 (an idle server costs nothing) and
+  // take turns under load, round after round: background noise on a shared
+  // machine then lands on every variant alike instead of on whichever ran last.
+  const started: Array<{ v: Variant; s: Started; idleRssMb: number }> = [];
+  try {
+    for (const v of chosen) {
+      const s = await startServer(node, v);
+      started.push({ v, s, idleRssMb: 0 });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const entry of started) {
+      entry.idleRssMb = rssKb(entry.s.proc.pid as number, 'VmRSS') / 1024;
+      wrk(`http://127.0.0.1:${entry.s.port}/`, Number(values.warmup), connections);
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const { v, s, idleRssMb } of started) {
+        const pid = s.proc.pid as number;
+        const cpu0 = cpuMicros(pid);
+        const r = wrk(`http://127.0.0.1:${s.port}/`, duration, connections);
+        const cpuUsPerReq = (cpuMicros(pid) - cpu0) / r.requests;
+        const rssMb = rssKb(pid, 'VmRSS') / 1024;
+        const peakRssMb = rssKb(pid, 'VmHWM') / 1024;
+        samples.push({ ...r, variant: v.name, round, cpuUsPerReq, readyMs: s.readyMs, idleRssMb, rssMb, peakRssMb });
+        console.log(
+          `  round ${round} ${v.name.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s  ${cpuUsPerReq.toFixed(1)} µs CPU/req  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+        );
+      }
+    }
+  } finally {
+    await Promise.all(started.map(({ s }) => stop(s.proc)));
+  }
+  sink.kill('SIGTERM');
+
+  const bareRps = median(samples.filter((s) => s.variant === 'bare').map((s) => s.rps));
+  const bareCpu = median(samples.filter((s) => s.variant === 'bare').map((s) => s.cpuUsPerReq));
+  const rows = chosen.map((v) => {
+    const mine = samples.filter((s) => s.variant === v.name);
+    const rps = median(mine.map((s) => s.rps));
+    return {
+      variant: v.name,
+      describe: v.describe,
+      rps,
+      rpsMin: Math.min(...mine.map((s) => s.rps)),
+      rpsMax: Math.max(...mine.map((s) => s.rps)),
+      ratio: bareRps ? rps / bareRps : Number.NaN,
+      cpuUsPerReq: median(mine.map((s) => s.cpuUsPerReq)),
+      cpuRatio: bareCpu ? bareCpu / median(mine.map((s) => s.cpuUsPerReq)) : Number.NaN,
+      p99: median(mine.map((s) => s.p99)),
+      readyMs: median(mine.map((s) => s.readyMs)),
+      idleRssMb: median(mine.map((s) => s.idleRssMb)),
+      rssMb: median(mine.map((s) => s.rssMb)),
+      errors: mine.reduce((a, s) => a + s.errors, 0),
+    };
+  });
+  const tutorial = rows.find((r) => r.variant === 'tutorial');
+  const lines = [
+    `| variant | what | req/s (median, min–max) | ratio to bare | CPU µs/req | CPU ratio | p99 ms | exec → ready ms | idle RSS MB | RSS after load MB |`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${r.describe} | ${r.rps.toFixed(0)} (${r.rpsMin.toFixed(0)}–${r.rpsMax.toFixed(0)}) | ${r.ratio.toFixed(2)} | ${r.cpuUsPerReq.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.readyMs.toFixed(0)} | ${r.idleRssMb.toFixed(0)} | ${r.rssMb.toFixed(0)} |`,
+    ),
+  ];
+  const periscope = rows.find((r) => r.variant === 'periscope');
+  if (periscope && tutorial)
+    lines.push('', `periscope / tutorial throughput: ${(periscope.rps / tutorial.rps).toFixed(2)}×`);
+  console.log(`\n${lines.join('\n')}`);
+
+  mkdirSync(values.out as string, { recursive: true });
+  const file = join(values.out as string, `overhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({ node: nodeVersion, rounds, duration, connections, cpus: cpus().length, samples, rows }, null, 2),
+  );
+  console.log(`\nraw results: ${file}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+// An AbortSignal for a request's work, bound to its response: it aborts when
+// the response closes — the client hung up, or a deadline or error already
+// answered — so nothing keeps computing or calling upstreams for nobody.
+//
+// Why not Fastify's `request.signal`: in Fastify 5.12 it listens for the
+// *request* stream's `close`, which Node emits as soon as a request body has
+// been read; with a route `handlerTimeout` every POST's signal is aborted
+// before its handler runs, and without one a client that hangs up later is
+// not noticed. The response's `close` has neither problem.
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+
+const kController = Symbol('periscope.responseSignal');
+
+type Res = ServerResponse & { [kController]?: AbortController };
+
+export class ResponseClosedError extends Error {
+  override name = 'AbortError';
+  constructor(readonly clientGone: boolean) {
+    super(clientGone ? 'client closed the connection' : 'response already sent');
+  }
+}
+
+export function requestSignal(reply: FastifyReply): AbortSignal {
+  const res = reply.raw as Res;
+  let ac = res[kController];
+  if (ac) return ac.signal;
+  ac = new AbortController();
+  res[kController] = ac;
+  const controller = ac;
+  const abort = () => controller.abort(new ResponseClosedError(!res.writableEnded));
+  if (res.closed) abort();
+  else res.once('close', abort);
+  return ac.signal;
+}

@@ -1,0 +1,75 @@
+// Load shedding: when the process is overloaded, answer app requests with a
+// fast 503 + Retry-After instead of queueing them into timeouts.
+//
+// @fastify/under-pressure samples the signals (event-loop delay, event-loop
+// utilization over the last interval, heap, RSS) once per second. The
+// thresholds are compared here, per request, against the runtime config in
+// force, so an operator can retune them by editing the ConfigMap; under-pressure's
+// own thresholds are fixed at registration and its check reads
+// `request.routeOptions` (an allocation) on every request.
+//
+// Only the app server sheds. Probes and /metrics live on the admin server and
+// always answer, and readiness does not flip under load: a pod that reports
+// "not ready" because it is busy moves its traffic onto the other pods, which
+// are busy for the same reason, and the whole service falls over one pod at
+// a time. Shedding keeps each pod serving what it can.
+import { getHeapStatistics } from 'node:v8';
+import underPressure from '@fastify/under-pressure';
+import fp from 'fastify-plugin';
+import type { Counter } from 'prom-client';
+import type { RuntimeConfigStore } from '../config/runtime-config.js';
+
+export type ShedReason = 'event_loop_delay' | 'event_loop_utilization' | 'heap' | 'rss';
+
+export interface LoadSheddingOptions {
+  runtimeConfig: RuntimeConfigStore;
+  shed: Counter<'reason'>;
+  /** Sampling interval of the pressure signals (ms). */
+  sampleIntervalMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Why the next app request would be shed right now, or undefined. */
+    pressure(): ShedReason | undefined;
+  }
+}
+
+export class OverloadedError extends Error {
+  readonly statusCode = 503;
+  readonly code = 'OVERLOADED';
+  readonly expose = true;
+  constructor(readonly reason: ShedReason) {
+    super(`server overloaded (${reason.replaceAll('_', ' ')}); retry shortly`);
+  }
+}
+
+export default fp<LoadSheddingOptions>(
+  async (app, { runtimeConfig, shed, sampleIntervalMs = 1000 }) => {
+    // No thresholds here: under-pressure only samples (memoryUsage()).
+    await app.register(underPressure, { sampleInterval: sampleIntervalMs, eventLoopUtilizationMode: 'interval' });
+    const heapLimit = getHeapStatistics().heap_size_limit;
+    for (const reason of ['event_loop_delay', 'event_loop_utilization', 'heap', 'rss'] as const)
+      shed.inc({ reason }, 0);
+
+    app.decorate('pressure', function pressure(): ShedReason | undefined {
+      const t = runtimeConfig.current.shedding;
+      const m = app.memoryUsage();
+      if (t.maxEventLoopDelayMs > 0 && m.eventLoopDelay > t.maxEventLoopDelayMs) return 'event_loop_delay';
+      if (t.maxEventLoopUtilization > 0 && m.eventLoopUtilized > t.maxEventLoopUtilization)
+        return 'event_loop_utilization';
+      if (t.maxHeapUsedRatio > 0 && m.heapUsed > t.maxHeapUsedRatio * heapLimit) return 'heap';
+      if (t.maxRssBytes > 0 && m.rssBytes > t.maxRssBytes) return 'rss';
+      return undefined;
+    });
+
+    app.addHook('onRequest', (_request, reply, done) => {
+      const reason = app.pressure();
+      if (reason === undefined) return done();
+      shed.inc({ reason });
+      reply.header('retry-after', runtimeConfig.current.shedding.retryAfterSeconds);
+      done(new OverloadedError(reason));
+    });
+  },
+  { name: 'load-shedding' },
+);

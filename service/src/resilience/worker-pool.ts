@@ -1,0 +1,105 @@
+// CPU-bound work goes to a piscina pool of worker threads, so the event loop
+// keeps answering (probes, cheap routes, other requests) while cores compute.
+//
+// The queue is bounded: when every thread is busy and `maxQueue` tasks wait,
+// new work is refused at once with 503 + Retry-After instead of queueing into
+// a timeout. A task whose request is aborted (deadline, client gone) is taken
+// out of the queue, or its worker is stopped if it already runs.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Counter, Gauge } from 'prom-client';
+
+export interface WorkerPoolOptions {
+  name: string;
+  /** Worker module, relative to this file's folder in dist/ (e.g. ../workers/transform.js). */
+  worker: string;
+  threads?: number;
+  maxQueue?: number;
+  queue: Gauge<'pool'>;
+  utilization: Gauge<'pool'>;
+  tasks: Counter<'pool' | 'result'>;
+  onCollect: (fn: () => void) => void;
+}
+
+export class PoolFullError extends Error {
+  readonly statusCode = 503;
+  readonly code = 'WORKER_POOL_FULL';
+  readonly expose = true;
+  readonly retryAfterSeconds = 1;
+  constructor(pool: string) {
+    super(`worker pool "${pool}" is saturated; retry shortly`);
+  }
+}
+
+/**
+ * Worker threads load plain JavaScript. Built code finds its sibling .js;
+ * code running from TypeScript sources (tests, `npm run dev`) uses the same
+ * module from dist/, which `npm test` and `npm run dev` build first.
+ */
+export function workerFile(relative: string, from = import.meta.url): string {
+  const local = fileURLToPath(new URL(relative, from));
+  if (existsSync(local)) return local;
+  const dist = fileURLToPath(new URL(relative.replace(/^\.\.\//, '../../../dist/'), from));
+  if (existsSync(dist)) return dist;
+  throw new Error(`worker module ${relative} not found (looked at ${local} and ${dist}); run \`npm run build\``);
+}
+
+export class WorkerPool<Task, Result> {
+  readonly #pool: Piscina<Task, Result>;
+  readonly #o: WorkerPoolOptions;
+  readonly #maxQueue: number;
+
+  constructor(o: WorkerPoolOptions) {
+    this.#o = o;
+    const threads = o.threads ?? Math.max(1, availableParallelism() - 1);
+    this.#maxQueue = o.maxQueue ?? threads * 4;
+    this.#pool = new Piscina({
+      filename: workerFile(o.worker),
+      minThreads: 1,
+      maxThreads: threads,
+      maxQueue: this.#maxQueue,
+      idleTimeout: 30_000,
+    });
+    for (const result of ['completed', 'failed', 'rejected', 'aborted']) o.tasks.inc({ pool: o.name, result }, 0);
+    o.onCollect(() => {
+      o.queue.set({ pool: o.name }, this.#pool.queueSize);
+      o.utilization.set({ pool: o.name }, this.#pool.utilization);
+    });
+  }
+
+  get threads(): number {
+    return this.#pool.threads.length;
+  }
+
+  get queueSize(): number {
+    return this.#pool.queueSize;
+  }
+
+  async run(task: Task, signal?: AbortSignal): Promise<Result> {
+    const { tasks, name } = this.#o;
+    // piscina (5.3) enforces maxQueue only for tasks without an AbortSignal,
+    // and ours always carry the request's; so the bound is checked here too.
+    if (this.#pool.queueSize >= this.#maxQueue) {
+      tasks.inc({ pool: name, result: 'rejected' });
+      throw new PoolFullError(name);
+    }
+    try {
+      const result = await this.#pool.run(task, signal ? { signal } : {});
+      tasks.inc({ pool: name, result: 'completed' });
+      return result;
+    } catch (err) {
+      if ((err as Error).message?.includes('Task queue is at limit')) {
+        tasks.inc({ pool: name, result: 'rejected' });
+        throw new PoolFullError(name);
+      }
+      tasks.inc({ pool: name, result: signal?.aborted ? 'aborted' : 'failed' });
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}

@@ -1,0 +1,219 @@
+// Spans, trace-correlated logs and the access-log policy, in-process.
+// (Export to a real OTLP backend and scraping by a real Prometheus: infra/test/.)
+import { request as httpRequest } from 'node:http';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTelemetry } from '../src/telemetry/telemetry.js';
+import { type Built, build } from './helpers/build.js';
+import { memoryLogger } from './helpers/memory-logger.js';
+
+// The process installs an AsyncLocalStorage context manager (telemetry/register.ts); do the same here.
+const contextManager = new AsyncLocalStorageContextManager();
+beforeAll(() => {
+  context.setGlobalContextManager(contextManager.enable());
+});
+afterAll(() => {
+  context.disable();
+});
+
+let built: Built | undefined;
+afterEach(async () => {
+  await built?.close();
+  built = undefined;
+});
+
+async function traced(env: Record<string, string> = {}) {
+  const exporter = new InMemorySpanExporter();
+  const telemetry = await createTelemetry(
+    { OTEL_TRACES_SAMPLER: 'always_on', ...env },
+    { global: false, spanProcessors: [new SimpleSpanProcessor(exporter)] },
+  );
+  const mem = memoryLogger(telemetry.logMixin);
+  built = await build({ env: { ACCESS_LOG: 'all', ...env }, logger: mem.logger, telemetry }, false);
+  return { b: built, exporter, lines: mem.lines, telemetry };
+}
+
+const PARENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT_SPAN = '00f067aa0ba902b7';
+
+describe('server spans', () => {
+  it('creates one SERVER span per request with semantic-convention attributes', async () => {
+    const { b, exporter } = await traced();
+    await b.app.inject({ url: '/api/sleep?ms=1', headers: { host: 'example.test:8080', 'user-agent': 'vitest' } });
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(1);
+    const span = spans[0];
+    expect(span?.name).toBe('GET /api/sleep');
+    expect(span?.kind).toBe(SpanKind.SERVER);
+    expect(span?.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.route': '/api/sleep',
+      'url.path': '/api/sleep',
+      'url.scheme': 'http',
+      'server.address': 'example.test',
+      'server.port': 8080,
+      'http.response.status_code': 200,
+      'user_agent.original': 'vitest',
+      'network.protocol.version': '1.1',
+    });
+    expect(span?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('continues the caller trace from a W3C traceparent (and keeps tracestate)', async () => {
+    const { b, exporter, lines } = await traced();
+    const res = await b.app.inject({
+      url: '/',
+      headers: { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01`, tracestate: 'vendor=abc' },
+    });
+    const span = exporter.getFinishedSpans()[0];
+    expect(span?.spanContext().traceId).toBe(PARENT_TRACE);
+    expect(span?.parentSpanContext?.spanId).toBe(PARENT_SPAN);
+    expect(span?.spanContext().traceState?.get('vendor')).toBe('abc');
+    const line = lines.find((l) => l.req_id === res.headers['x-request-id']);
+    expect(line).toMatchObject({ trace_id: PARENT_TRACE, span_id: span?.spanContext().spanId, trace_flags: '01' });
+  });
+
+  it('starts a new trace when traceparent is malformed', async () => {
+    const { b, exporter } = await traced();
+    for (const bad of [
+      '00-zz-00-01',
+      `ff-${PARENT_TRACE}-${PARENT_SPAN}-01`,
+      `00-${'0'.repeat(32)}-${PARENT_SPAN}-01`,
+    ]) {
+      const res = await b.app.inject({ url: '/', headers: { traceparent: bad } });
+      expect(res.statusCode).toBe(200);
+    }
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(3);
+    for (const s of spans) {
+      expect(s.parentSpanContext).toBeUndefined();
+      expect(s.spanContext().traceId).not.toBe(PARENT_TRACE);
+    }
+  });
+
+  it('marks 5xx as errors with an exception event, and leaves 4xx unset', async () => {
+    const { b, exporter } = await traced();
+    b.app.get('/boom', async () => {
+      throw new TypeError('kaboom');
+    });
+    await b.app.inject({ url: '/boom' });
+    await b.app.inject({ url: '/api/sleep?ms=-1' });
+    const [boom, invalid] = exporter.getFinishedSpans();
+    expect(boom?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(boom?.attributes['error.type']).toBe('TypeError');
+    expect(boom?.attributes['http.response.status_code']).toBe(500);
+    const exception = boom?.events.find((e) => e.name === 'exception');
+    expect(exception?.attributes?.['exception.message']).toBe('kaboom');
+    expect(invalid?.attributes['http.response.status_code']).toBe(400);
+    expect(invalid?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('names unmatched requests by method only, never by raw URL', async () => {
+    const { b, exporter } = await traced();
+    await b.app.inject({ url: '/no/such/path' });
+    const span = exporter.getFinishedSpans()[0];
+    expect(span?.name).toBe('GET');
+    expect(span?.attributes['http.route']).toBeUndefined();
+    expect(span?.attributes['url.path']).toBe('/no/such/path');
+  });
+
+  it('makes the server span active in the handler, for child spans and the root logger', async () => {
+    const { b, exporter, lines, telemetry } = await traced();
+    b.app.get('/child', async () => {
+      const child = telemetry.tracing.tracer.startSpan('work');
+      child.end();
+      b.ctx.logger.info('from the root logger');
+      return { ok: true };
+    });
+    await b.app.inject({ url: '/child' });
+    const [work, server] = exporter.getFinishedSpans();
+    expect(work?.name).toBe('work');
+    expect(work?.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
+    const rootLine = lines.find((l) => l.msg === 'from the root logger');
+    expect(rootLine).toMatchObject({ trace_id: server?.spanContext().traceId, span_id: server?.spanContext().spanId });
+  });
+});
+
+describe('trace-correlated logs', () => {
+  it('puts trace_id, span_id and trace_flags on every line of a request, sampled or not', async () => {
+    const { b, lines, exporter } = await traced({ OTEL_TRACES_SAMPLER: 'always_off' });
+    b.app.get('/chatty', async (request) => {
+      request.log.info('one');
+      request.log.warn('two');
+      return {};
+    });
+    const res = await b.app.inject({ url: '/chatty' });
+    const mine = lines.filter((l) => l.req_id === res.headers['x-request-id']);
+    expect(mine.map((l) => l.msg)).toEqual(['one', 'two', 'request completed']);
+    for (const l of mine) {
+      expect(l.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(l.span_id).toMatch(/^[0-9a-f]{16}$/);
+      expect(l.trace_flags).toBe('00');
+      expect(Object.keys(l).filter((k) => k === 'trace_id')).toHaveLength(1);
+    }
+    expect(new Set(mine.map((l) => l.trace_id)).size).toBe(1);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+});
+
+describe('access log policy', () => {
+  async function linesFor(policy: string) {
+    const { b, lines } = await traced({ ACCESS_LOG: policy, SLOW_REQUEST_MS: '100' });
+    b.app.get('/fail', async (_req, reply) => reply.code(503).send({ down: true }));
+    await b.app.inject({ url: '/' });
+    await b.app.inject({ url: '/api/sleep?ms=150' });
+    await b.app.inject({ url: '/fail' });
+    await b.app.close();
+    return lines.filter((l) => typeof l.http_response_status_code === 'number');
+  }
+
+  it('all: one line per request', async () => {
+    expect((await linesFor('all')).map((l) => l.msg)).toEqual(['request completed', 'slow request', 'request failed']);
+  });
+
+  it('errors: only slow requests and 5xx not already logged', async () => {
+    const lines = await linesFor('errors');
+    expect(lines.map((l) => [l.msg, l.level])).toEqual([
+      ['slow request', 'warn'],
+      ['request failed', 'error'],
+    ]);
+    expect(lines[0]).toMatchObject({
+      http_route: '/api/sleep',
+      url_path: '/api/sleep',
+      http_response_status_code: 200,
+    });
+  });
+
+  it('off: none', async () => {
+    expect(await linesFor('off')).toEqual([]);
+  });
+});
+
+describe('client disconnects', () => {
+  it('ends the span, counts the request as 499 and returns the active gauge to 0', async () => {
+    const { b, exporter, telemetry } = await traced();
+    await b.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = b.app.server.address() as { port: number };
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ port, host: '127.0.0.1', path: '/api/sleep?ms=2000' });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => {
+        expect(telemetry.metrics.active.requests).toBe(1);
+        req.destroy();
+      }, 200);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(telemetry.metrics.active.requests).toBe(0);
+    const span = exporter.getFinishedSpans()[0];
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.attributes['error.type']).toBe('client_closed');
+    const snapshot = await telemetry.metrics.httpServerDuration.get();
+    const count = snapshot.values.find(
+      (v) => v.metricName?.endsWith('_count') && v.labels.http_response_status_code === '499',
+    );
+    expect(count?.value).toBe(1);
+  });
+});
