@@ -1,0 +1,304 @@
+// The production image, built by infra/container/build-image.sh (`npm run
+// test:container` builds it first), inspected and run the way a cluster runs it:
+// non-root, read-only root filesystem with only /tmp writable, no capabilities,
+// no privilege escalation, then stopped with SIGTERM.
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { http } from './http-client.js';
+import { CONTAINER_LIMITS, IMAGE, inspect, podman, podmanResult, publishedUrl, waitFor } from './podman.js';
+
+const repoRoot = new URL('../../', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { version?: string; dev?: boolean }>;
+};
+
+interface ImageInfo {
+  Config: {
+    User?: string;
+    Env?: string[];
+    Cmd?: string[] | null;
+    Entrypoint?: string[] | null;
+    ExposedPorts?: Record<string, unknown>;
+    Labels?: Record<string, string>;
+  };
+}
+
+interface ContainerInfo {
+  State: { Pid: number; Running: boolean; ExitCode: number; OOMKilled: boolean };
+  HostConfig: { ReadonlyRootfs: boolean };
+}
+
+/** Every path under `dir` (files and folders), relative to it, not entering `skip`. */
+function walk(dir: string, skip: (rel: string) => boolean = () => false): string[] {
+  const out: string[] = [];
+  const visit = (abs: string) => {
+    for (const e of readdirSync(abs, { withFileTypes: true })) {
+      const p = join(abs, e.name);
+      const rel = relative(dir, p);
+      if (skip(rel)) continue;
+      out.push(rel);
+      if (e.isDirectory()) visit(p);
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+beforeAll(async () => {
+  const r = await podmanResult(['image', 'exists', IMAGE]);
+  if (r.code !== 0) throw new Error(`image ${IMAGE} not found: build it with \`bash infra/container/build-image.sh\``);
+});
+
+describe('image configuration', () => {
+  let config: ImageInfo['Config'];
+  beforeAll(async () => {
+    config = (await inspect<ImageInfo>('image', IMAGE)).Config;
+  });
+
+  it('runs as a numeric non-root user, so runAsNonRoot can verify it', () => {
+    const m = /^(\d+)(?::(\d+))?$/.exec(config.User ?? '');
+    expect(m, `USER is "${config.User}"`).not.toBeNull();
+    expect(Number(m?.[1])).toBeGreaterThan(0);
+  });
+
+  it('starts node directly with the telemetry preload (exec form, no entrypoint script)', () => {
+    expect(config.Entrypoint ?? []).toEqual([]);
+    expect(config.Cmd).toEqual(['node', '--import', './dist/telemetry/register.js', 'dist/main.js']);
+  });
+
+  it('sets NODE_ENV=production and exposes the app and admin ports', () => {
+    expect(config.Env).toContain('NODE_ENV=production');
+    expect(Object.keys(config.ExposedPorts ?? {}).sort()).toEqual(['3000/tcp', '9464/tcp']);
+  });
+
+  it('carries OCI labels', () => {
+    const labels = config.Labels ?? {};
+    expect(labels['org.opencontainers.image.title']).toBe('periscope');
+    expect(labels['org.opencontainers.image.version']).toBe(pkg.version);
+    expect(labels['org.opencontainers.image.licenses']).toBe('MIT');
+    expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$|^unknown$/);
+    expect(labels['org.opencontainers.image.base.name']).toMatch(/^node:24-/);
+  });
+});
+
+describe('image contents', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = (await podman(['image', 'mount', IMAGE])).trim();
+  });
+  afterAll(async () => {
+    await podmanResult(['image', 'unmount', IMAGE]);
+  });
+  const app = () => join(root, 'app');
+
+  it('holds only the compiled service, its production modules and package.json in /app', () => {
+    expect(readdirSync(app()).sort()).toEqual(['dist', 'node_modules', 'package.json']);
+    const dist = walk(join(app(), 'dist'));
+    expect(dist).toContain('main.js');
+    expect(dist).toContain(join('telemetry', 'register.js'));
+    const notCompiled = dist.filter(
+      (p) => !lstatSync(join(app(), 'dist', p)).isDirectory() && !/\.js(\.map)?$/.test(p),
+    );
+    expect(notCompiled).toEqual([]);
+  });
+
+  it('has no TypeScript sources, tests or build configuration outside node_modules', () => {
+    const ours = walk(app(), (rel) => rel === 'node_modules');
+    const offending = ours.filter((p) => /\.(c|m)?ts$|(^|\/)tests?(\/|$)|\.test\.|tsconfig|vitest|biome/.test(p));
+    expect(offending).toEqual([]);
+    expect(existsSync(join(root, 'app', 'service'))).toBe(false);
+  });
+
+  it('has the production dependencies and none of the development ones', () => {
+    const devOnly = Object.entries(lock.packages).filter(([path, meta]) => path !== '' && meta.dev === true);
+    // A lockfile with no dev packages would make the check below vacuous.
+    expect(devOnly.length).toBeGreaterThan(0);
+    const present = devOnly.map(([path]) => path).filter((path) => existsSync(join(app(), path)));
+    expect(present).toEqual([]);
+    for (const name of Object.keys(pkg.dependencies)) {
+      const manifest = join(app(), 'node_modules', name, 'package.json');
+      expect(existsSync(manifest), `dependency ${name}`).toBe(true);
+      const installed = JSON.parse(readFileSync(manifest, 'utf8')).version;
+      expect(installed, name).toBe(lock.packages[`node_modules/${name}`]?.version);
+    }
+  });
+
+  it('has no package manager and no build secret', () => {
+    for (const p of [
+      'usr/local/lib/node_modules/npm',
+      'usr/local/lib/node_modules/corepack',
+      'usr/local/bin/npm',
+      'usr/local/bin/npx',
+      'usr/local/bin/corepack',
+      'usr/local/bin/yarn',
+      'root/.npmrc',
+      'run/secrets/npm_ca',
+      'run/secrets/npmrc',
+    ]) {
+      expect(existsSync(join(root, p)), `/${p}`).toBe(false);
+    }
+    expect(existsSync(join(root, 'usr/local/bin/node'))).toBe(true);
+  });
+
+  it('keeps the service code owned by root and not writable by its user', () => {
+    const writable = walk(app()).filter((p) => {
+      const st = lstatSync(join(app(), p));
+      return !st.isSymbolicLink() && (st.uid !== 0 || (st.mode & 0o022) !== 0);
+    });
+    expect(writable).toEqual([]);
+  });
+
+  it('records no secret in its history', async () => {
+    const history = await podman(['history', '--no-trunc', '--format', '{{.CreatedBy}}', IMAGE]);
+    expect(history).not.toMatch(/BEGIN CERTIFICATE|_authToken|_auth=/);
+  });
+});
+
+describe('a bad configuration', () => {
+  it('stops the container with exit code 1 and one line naming the variable', async () => {
+    const r = await podmanResult(['run', '--rm', ...CONTAINER_LIMITS, '--network', 'none', '-e', 'PORT=abc', IMAGE]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^periscope: invalid environment: PORT="abc"/)]);
+  });
+});
+
+describe('running hardened', () => {
+  const name = `periscope-image-test-${process.pid}`;
+  const gracePeriodS = 30;
+  const profilingToken = 'container-test-token-0123456789';
+  let appUrl: string;
+  let adminUrl: string;
+  let pid: number;
+
+  beforeAll(async () => {
+    await podman([
+      'run',
+      '--detach',
+      '--name',
+      name,
+      ...CONTAINER_LIMITS,
+      // What a hardened pod spec asks for: readOnlyRootFilesystem with an
+      // emptyDir on /tmp, drop ALL, allowPrivilegeEscalation: false.
+      '--read-only',
+      '--read-only-tmpfs=false',
+      '--tmpfs',
+      '/tmp:rw,mode=1777,size=16m',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      // User-mode networking: the host side is a loopback port; the service is
+      // reached on the container's own interface, so it must not bind loopback only.
+      '--network',
+      'slirp4netns:port_handler=slirp4netns',
+      '--publish',
+      '127.0.0.1::3000',
+      '--publish',
+      '127.0.0.1::9464',
+      '--env',
+      'SHUTDOWN_DELAY_MS=3000',
+      '--env',
+      'SHUTDOWN_TIMEOUT_MS=5000',
+      // On, to prove the native profiler loads and works in the hardened container.
+      '--env',
+      'PROFILING_ENABLED=true',
+      '--env',
+      `PROFILING_TOKEN=${profilingToken}`,
+      IMAGE,
+    ]);
+    appUrl = await publishedUrl(name, 3000);
+    adminUrl = await publishedUrl(name, 9464);
+    pid = (await inspect<ContainerInfo>('container', name)).State.Pid;
+  }, 60_000);
+
+  let failed = false;
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') failed = true;
+  });
+  afterAll(async () => {
+    // The service's own log lines explain most failures here: show them then.
+    const logs = await podmanResult(['logs', name]);
+    if (failed) console.log(`--- ${name} output ---\n${logs.stdout}${logs.stderr}`);
+    await podmanResult(['rm', '--force', '--time', '0', name]);
+  });
+
+  it('becomes ready on the admin port', async () => {
+    await waitFor('/readyz to answer 200', async () => (await http(`${adminUrl}/readyz`)).status === 200);
+    expect((await http(`${adminUrl}/livez`)).status).toBe(200);
+  });
+
+  it('runs node as PID 1 of the container, as uid 1000, with no capabilities', () => {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(cmdline).toEqual(['node', '--import', './dist/telemetry/register.js', 'dist/main.js']);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (k: string) => new RegExp(`^${k}:\\s*(.+)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/);
+    expect(field('NSpid')?.at(-1)).toBe('1');
+    expect(field('Uid')).toEqual(['1000', '1000', '1000', '1000']);
+    expect(field('CapEff')).toEqual(['0000000000000000']);
+    expect(field('NoNewPrivs')).toEqual(['1']);
+  });
+
+  it('has a read-only root filesystem with /tmp writable', async () => {
+    expect((await inspect<ContainerInfo>('container', name)).HostConfig.ReadonlyRootfs).toBe(true);
+    const app = await podmanResult(['exec', name, 'sh', '-c', 'echo x > /app/probe']);
+    expect(app.code).not.toBe(0);
+    expect(app.stderr).toMatch(/Read-only file system/);
+    const home = await podmanResult(['exec', name, 'sh', '-c', 'echo x > /home/node/probe']);
+    expect(home.stderr).toMatch(/Read-only file system/);
+    const tmp = await podmanResult(['exec', name, 'sh', '-c', 'echo x > /tmp/probe && cat /tmp/probe']);
+    expect(tmp).toMatchObject({ code: 0, stdout: 'x\n' });
+  });
+
+  it('serves requests on the app port and counts them on /metrics', async () => {
+    const hello = await http(`${appUrl}/`);
+    expect(hello.status).toBe(200);
+    expect(JSON.parse(hello.body)).toEqual({ hello: 'world' });
+    const echo = await http(`${appUrl}/api/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'hi', repeat: 2 }),
+    });
+    expect(echo.status).toBe(200);
+    expect(JSON.parse(echo.body)).toMatchObject({ echo: 'hi hi' });
+    const metrics = (await http(`${adminUrl}/metrics`)).body;
+    expect(metrics).toMatch(/^http_server_request_duration_seconds_count\{[^}]*http_route="\/"[^}]*\} [1-9]/m);
+  });
+
+  it('takes a CPU profile with the native profiler (@datadog/pprof) under these restrictions', async () => {
+    const res = await http(`${adminUrl}/debug/pprof/profile?seconds=1`, {
+      headers: { authorization: `Bearer ${profilingToken}` },
+      timeoutMs: 30_000,
+    });
+    expect(res.status, res.body).toBe(200);
+    // pprof profiles are gzipped protobuf.
+    expect([...res.raw.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+    expect(gunzipSync(res.raw).length).toBeGreaterThan(0);
+  });
+
+  it('on `podman stop` (SIGTERM) fails readiness, keeps serving, drains and exits 0', async () => {
+    const stopping = podmanResult(['stop', '--time', String(gracePeriodS), name], (gracePeriodS + 30) * 1000);
+    await waitFor('/readyz to answer 503 after SIGTERM', async () => (await http(`${adminUrl}/readyz`)).status === 503);
+    const during = await http(`${appUrl}/`);
+    expect(during.status).toBe(200);
+    expect(during.headers.connection).toBe('close');
+
+    const stop = await stopping;
+    expect(stop.code, stop.stderr).toBe(0);
+    const state = (await inspect<ContainerInfo>('container', name)).State;
+    // Exit 0 is the service's own: a container killed after the grace period exits 137.
+    expect(state).toMatchObject({ Running: false, ExitCode: 0, OOMKilled: false });
+    const messages = (await podman(['logs', name]))
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; signal?: string });
+    expect(messages.find((m) => m.msg === 'shutdown started: readiness failing')?.signal).toBe('SIGTERM');
+    expect(messages.at(-1)?.msg).toBe('shutdown complete');
+  });
+});
