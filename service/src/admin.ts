@@ -3,6 +3,7 @@
 // on the pod IP. A separate Fastify instance, so app hooks (auth, shedding,
 // rate limits) never touch a probe and an app route is never served here.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import debug from './admin/debug/index.js';
 import metricsRoute from './admin/metrics.js';
 import probes from './admin/probes.js';
 import type { ServiceContext } from './context.js';
@@ -25,5 +26,6 @@ export async function buildAdmin(ctx: ServiceContext): Promise<FastifyInstance> 
     details: () => ({ config_hash: ctx.runtimeConfig.hash }),
   });
   await admin.register(metricsRoute, { registry: ctx.telemetry.metrics.registry });
+  await admin.register(debug, { enabled: ctx.env.PROFILING_ENABLED, token: ctx.env.PROFILING_TOKEN });
   return admin;
 }

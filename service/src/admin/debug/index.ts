@@ -1,0 +1,40 @@
+// Live profiling on the admin port: /debug/pprof/profile (CPU) and
+// /debug/pprof/heap, for an operator (or a Pyroscope/Alloy scraper) to ask a
+// running process where its time and memory go.
+//
+// Off by default (PROFILING_ENABLED=false). Disabled means absent, not
+// guarded: no route is registered (a request gets the admin server's 404) and
+// neither the native profiler (@datadog/pprof) nor node:inspector is loaded,
+// so an idle service pays nothing, not even the module's memory. Everything
+// that costs anything lives in routes.ts and is imported only when enabled.
+import type { FastifyPluginAsync } from 'fastify';
+
+export interface DebugOptions {
+  /** PROFILING_ENABLED. */
+  enabled: boolean;
+  /** PROFILING_TOKEN: the bearer token every /debug request must carry. */
+  token: string | undefined;
+  /**
+   * Directory scanned for source maps so frames name the TypeScript sources
+   * (default: the directory the service's compiled JavaScript runs from).
+   */
+  sourceMapDir?: string;
+}
+
+/** Shortest token accepted; the same bound as PROFILING_TOKEN in config/env.ts. */
+export const MIN_TOKEN_LENGTH = 16;
+
+const debug: FastifyPluginAsync<DebugOptions> = async (app, opts) => {
+  if (!opts.enabled) return;
+  if (!opts.token || opts.token.length < MIN_TOKEN_LENGTH) {
+    // env.ts rejects this at start-up; this guards other callers of the plugin.
+    throw new Error(`profiling is enabled but the token is missing or shorter than ${MIN_TOKEN_LENGTH} characters`);
+  }
+  const { default: routes } = await import('./routes.js');
+  await app.register(routes, {
+    token: opts.token,
+    sourceMapDir: opts.sourceMapDir ?? new URL('../../', import.meta.url).pathname,
+  });
+};
+
+export default debug;
