@@ -3,7 +3,12 @@
 import { request as httpRequest } from 'node:http';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  InMemorySpanExporter,
+  SamplingDecision,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry } from '../src/telemetry/telemetry.js';
 import { type Built, build } from './helpers/build.js';
@@ -133,6 +138,46 @@ describe('server spans', () => {
     expect(work?.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
     const rootLine = lines.find((l) => l.msg === 'from the root logger');
     expect(rootLine).toMatchObject({ trace_id: server?.spanContext().traceId, span_id: server?.spanContext().spanId });
+  });
+});
+
+describe('sampling', () => {
+  it('decides per trace id, as the configured sampler does, and logs exactly the sampled ones as 01', async () => {
+    const { b, exporter, lines } = await traced({
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+    });
+    for (let i = 0; i < 200; i++) await b.app.inject({ url: '/' });
+    const logged = lines.filter((l) => l.msg === 'request completed');
+    const sampledInLogs = new Set(logged.filter((l) => l.trace_flags === '01').map((l) => l.trace_id));
+    const exported = new Set(exporter.getFinishedSpans().map((s) => s.spanContext().traceId));
+    expect(exported).toEqual(sampledInLogs);
+    // the SDK's own sampler agrees with every decision
+    const sdk = new TraceIdRatioBasedSampler(0.5);
+    for (const l of logged) {
+      const decision = sdk.shouldSample(context.active(), l.trace_id as string).decision;
+      expect(decision === SamplingDecision.RECORD_AND_SAMPLED).toBe(l.trace_flags === '01');
+    }
+    expect(exported.size).toBeGreaterThan(40);
+    expect(exported.size).toBeLessThan(160);
+  });
+
+  it('follows the caller: an unsampled parent stays unsampled, a sampled one is recorded', async () => {
+    const { b, exporter, lines } = await traced({
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+    });
+    const off = await b.app.inject({ url: '/', headers: { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-00` } });
+    const on = await b.app.inject({ url: '/', headers: { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` } });
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+    expect(lines.find((l) => l.req_id === off.headers['x-request-id'])).toMatchObject({
+      trace_id: PARENT_TRACE,
+      trace_flags: '00',
+    });
+    expect(lines.find((l) => l.req_id === on.headers['x-request-id'])).toMatchObject({
+      trace_id: PARENT_TRACE,
+      trace_flags: '01',
+    });
   });
 });
 

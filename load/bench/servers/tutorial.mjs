@@ -18,3 +18,5 @@ const admin = Fastify({ logger: false });
 admin.get('/readyz', async () => ({ status: 'ready' }));
 await admin.listen({ port: Number(process.env.ADMIN_PORT), host: '127.0.0.1' });
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+// Exit cleanly on a signal, so --cpu-prof and the like can write their output.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => app.close().then(() => process.exit(0)));

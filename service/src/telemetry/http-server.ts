@@ -41,8 +41,11 @@ import type {
 import { LogController } from 'fastify';
 import type { Env } from '../config/env.js';
 import { REQUEST_ID_HEADER } from '../http/request-id.js';
+import { LazyRequestLogger } from '../logging/lazy-request-logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { Series } from './metrics/histogram.js';
 import type { ServiceMetrics } from './metrics/registry.js';
+import type { ServerSpanStarter } from './tracing/server-span.js';
 
 /** http_route value for requests that matched no route (never the raw URL). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -58,14 +61,19 @@ const kHasTraceBindings = Symbol('periscope.traceBindings');
 
 type RawRequest = IncomingMessage & { [kTelemetry]?: RequestTelemetry };
 
-/** Per route and method: resolves status codes to histogram series once. */
+/** Per route and method: the span name, and status codes resolved to histogram series once. */
 class RouteTelemetry {
   readonly #byStatus: Array<Series | undefined> = [];
+  readonly spanName: string;
   constructor(
     readonly method: string,
     readonly route: string,
     private readonly metrics: ServiceMetrics,
-  ) {}
+    matched: boolean,
+  ) {
+    // OpenTelemetry: "{method} {route}", or just the method when no route matched.
+    this.spanName = matched ? `${method} ${route}` : method;
+  }
 
   series(status: number): Series {
     let s = this.#byStatus[status];
@@ -92,7 +100,7 @@ class RequestTelemetry {
 }
 
 export interface HttpServerTelemetryOptions {
-  tracer: Tracer;
+  serverSpans: ServerSpanStarter;
   propagator: TextMapPropagator;
   metrics: ServiceMetrics;
   accessLog: Env['ACCESS_LOG'];
@@ -111,6 +119,10 @@ export function recordRequestError(raw: IncomingMessage, err: Error, logged: boo
 /** The span of a request (a non-recording one when unsampled), for user code that wants to annotate it. */
 export function requestSpan(request: FastifyRequest): Span | undefined {
   return (request.raw as RawRequest)[kTelemetry]?.span;
+}
+
+function markTraceBound(child: Logger): void {
+  (child as unknown as Record<symbol, boolean>)[kHasTraceBindings] = true;
 }
 
 /** True for loggers carrying trace bindings already (the log mixin then adds nothing). */
@@ -139,7 +151,7 @@ export class HttpServerTelemetry {
     if (route.config && (route.config as { telemetry?: boolean }).telemetry === false) return;
     const method = Array.isArray(route.method) ? undefined : normalizeMethod(String(route.method));
     const template = route.url;
-    const perRoute = method ? new RouteTelemetry(method, template, this.#o.metrics) : undefined;
+    const perRoute = method ? new RouteTelemetry(method, template, this.#o.metrics, true) : undefined;
     route.childLoggerFactory = this.#childLoggerFactory(perRoute, template);
     const handler = route.handler;
     route.handler = function tracedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
@@ -152,14 +164,14 @@ export class HttpServerTelemetry {
     const key = `${method} ${route ?? UNMATCHED_ROUTE}`;
     let r = this.#unmatched.get(key);
     if (!r) {
-      r = new RouteTelemetry(method, route ?? UNMATCHED_ROUTE, this.#o.metrics);
+      r = new RouteTelemetry(method, route ?? UNMATCHED_ROUTE, this.#o.metrics, route !== undefined);
       this.#unmatched.set(key, r);
     }
     return r;
   }
 
   #childLoggerFactory(perRoute: RouteTelemetry | undefined, template?: string) {
-    const { tracer, propagator } = this.#o;
+    const { serverSpans, propagator } = this.#o;
     const self = this;
     return function childLoggerFactory(
       this: unknown,
@@ -172,20 +184,19 @@ export class HttpServerTelemetry {
       const method = normalizeMethod(raw.method);
       const rt = perRoute ?? self.#routeFor(method, template);
       const parent = propagator.extract(ROOT_CONTEXT, raw.headers, defaultTextMapGetter);
-      const span = tracer.startSpan(template ? `${method} ${template}` : method, { kind: SpanKind.SERVER }, parent);
+      const span = serverSpans.start(rt.spanName, parent);
       const sc = span.spanContext();
       const sampled = span.isRecording();
       if (sampled) setStartAttributes(span, raw, method, template);
-      let child: FastifyBaseLogger;
+      let onCreate: ((child: Logger) => void) | undefined;
       if (isSpanContextValid(sc)) {
         bindings.trace_id = sc.traceId;
         bindings.span_id = sc.spanId;
         bindings.trace_flags = sc.traceFlags & 1 ? '01' : '00';
-        child = logger.child(bindings, opts);
-        (child as unknown as Record<symbol, boolean>)[kHasTraceBindings] = true;
-      } else {
-        child = logger.child(bindings, opts);
+        onCreate = markTraceBound;
       }
+      // Built only if the request logs (logging/lazy-request-logger.ts).
+      const child = new LazyRequestLogger(logger as unknown as Logger, bindings, opts, onCreate);
       (raw as RawRequest)[kTelemetry] = new RequestTelemetry(
         rt,
         span,

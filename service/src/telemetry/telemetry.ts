@@ -85,7 +85,7 @@ export async function createTelemetry(
     metrics,
     httpServer: (e) =>
       new HttpServerTelemetry({
-        tracer: tracing.tracer,
+        serverSpans: tracing.serverSpans,
         propagator: tracing.propagator,
         metrics,
         accessLog: e.ACCESS_LOG,

@@ -32,7 +32,9 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { OtelSettings } from './otel-env.js';
+import { PooledIdGenerator } from './pooled-id-generator.js';
 import { ReportingExporter } from './reporting-exporter.js';
+import { ServerSpanStarter } from './server-span.js';
 import { SwitchableRatioSampler } from './switchable-sampler.js';
 
 export interface TelemetryLog {
@@ -44,6 +46,8 @@ export interface Tracing {
   enabled: boolean;
   /** The service's tracer (a no-op tracer when disabled). */
   tracer: Tracer;
+  /** Starts request (server) spans, sampling first (tracing/server-span.ts). */
+  serverSpans: ServerSpanStarter;
   propagator: TextMapPropagator;
   /** The root ratio in force for the *traceidratio samplers (hot-reloadable). */
   ratio: SwitchableRatioSampler;
@@ -100,9 +104,11 @@ export async function startTracing(
   );
   const propagator = new CompositePropagator({ propagators });
   if (s.disabled) {
+    const tracer = trace.getTracerProvider().getTracer('periscope');
     return {
       enabled: false,
-      tracer: trace.getTracerProvider().getTracer('periscope'),
+      tracer,
+      serverSpans: new ServerSpanStarter(tracer, undefined, undefined),
       propagator,
       ratio,
       describe: { enabled: false, reason: 'OTEL_SDK_DISABLED=true' },
@@ -129,7 +135,10 @@ export async function startTracing(
     spanProcessors.push(new BatchSpanProcessor(new ReportingExporter(inner, target, log)));
   }
 
-  const provider = new BasicTracerProvider({ resource, sampler: buildSampler(s, ratio), spanProcessors });
+  const sampler = buildSampler(s, ratio);
+  const ids = new PooledIdGenerator();
+  const provider = new BasicTracerProvider({ resource, sampler, spanProcessors, idGenerator: ids });
+  const tracer = provider.getTracer('periscope');
   if (global) {
     // SDK components report through `diag`; route warnings and errors to the log.
     diag.setLogger(
@@ -149,7 +158,8 @@ export async function startTracing(
 
   return {
     enabled: true,
-    tracer: provider.getTracer('periscope'),
+    tracer,
+    serverSpans: new ServerSpanStarter(tracer, sampler, ids),
     propagator,
     ratio,
     describe: {
