@@ -32,7 +32,7 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   // Cross-cutting plugins (fastify-plugin: they apply to every route).
   await app.register(connectionDrain, { lifecycle: ctx.lifecycle });
   await app.register(errorHandler, { deadlineExceeded: resilience.deadlineExceeded });
-  await app.register(loadShedding, { runtimeConfig: ctx.runtimeConfig, shed: resilience.shed });
+  await app.register(loadShedding, { runtimeConfig: ctx.runtimeConfig, shed: resilience.shed, logger: ctx.logger });
   await app.register(rateLimit, {
     runtimeConfig: ctx.runtimeConfig,
     rateLimited: resilience.rateLimited,

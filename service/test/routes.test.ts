@@ -80,6 +80,25 @@ describe('GET /api/sleep', () => {
   });
 });
 
+describe('GET /api/report', () => {
+  it('aggregates the generated rows per region', async () => {
+    const { app: a } = await app();
+    const res = await a.inject({ url: '/api/report?rows=600' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { rows: number; regions: Array<{ orders: number; revenue: number; p50: number; p95: number }> };
+    expect(body.rows).toBe(600);
+    expect(body.regions.reduce((n, r) => n + r.orders, 0)).toBe(600);
+    for (const r of body.regions) expect(r.p95).toBeGreaterThanOrEqual(r.p50);
+    const revenues = body.regions.map((r) => r.revenue);
+    expect(revenues).toEqual([...revenues].sort((x, y) => y - x));
+  });
+
+  it('bounds the work: rows above 20,000 are a 400', async () => {
+    const { app: a } = await app();
+    expect((await a.inject({ url: '/api/report?rows=20001' })).statusCode).toBe(400);
+  });
+});
+
 describe('POST /api/echo', () => {
   it('echoes a valid body', async () => {
     const { app: a } = await app();

@@ -72,7 +72,13 @@ export function errorHandler(
   const statusCode = statusOf(err, reply);
   const error = STATUS_TEXT[statusCode] ?? (statusCode < 500 ? 'Client Error' : 'Server Error');
   recordRequestError(request.raw, err, true);
-  if (statusCode >= 500) {
+  if ((err as { quiet?: boolean }).quiet) {
+    // Expected refusals under pressure (shed, pool full, circuit open): counted
+    // in metrics and logged by their mechanism when it starts and stops. A line
+    // with a stack per refused request would add work exactly when there is
+    // least room for it.
+    request.log.debug({ code: err.code, status: statusCode }, 'request refused');
+  } else if (statusCode >= 500) {
     request.log.error({ err }, 'request failed');
   } else {
     // Expected client mistakes: one line without a stack, not an alarm.
@@ -90,6 +96,8 @@ declare module 'fastify' {
   interface FastifyError {
     /** Set on a 5xx error whose message is safe to show the client. */
     expose?: boolean;
+    /** An expected refusal (shed, pool full, circuit open): logged at debug without a stack. */
+    quiet?: boolean;
   }
 }
 

@@ -74,6 +74,7 @@ export class CircuitOpenError extends Error {
   readonly statusCode = 503;
   readonly code = 'CIRCUIT_OPEN';
   readonly expose = true;
+  readonly quiet = true;
   constructor(
     readonly breaker: string,
     readonly retryAfterSeconds: number,

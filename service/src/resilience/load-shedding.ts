@@ -18,12 +18,14 @@ import underPressure from '@fastify/under-pressure';
 import fp from 'fastify-plugin';
 import type { Counter } from 'prom-client';
 import type { RuntimeConfigStore } from '../config/runtime-config.js';
+import type { Logger } from '../logging/logger.js';
 
 export type ShedReason = 'event_loop_delay' | 'event_loop_utilization' | 'heap' | 'rss';
 
 export interface LoadSheddingOptions {
   runtimeConfig: RuntimeConfigStore;
   shed: Counter<'reason'>;
+  logger: Logger;
   /** Sampling interval of the pressure signals (ms). */
   sampleIntervalMs?: number;
 }
@@ -39,13 +41,22 @@ export class OverloadedError extends Error {
   readonly statusCode = 503;
   readonly code = 'OVERLOADED';
   readonly expose = true;
+  readonly quiet = true;
   constructor(readonly reason: ShedReason) {
     super(`server overloaded (${reason.replaceAll('_', ' ')}); retry shortly`);
   }
 }
 
+/** One shared error per reason: shedding must stay cheap (no stack capture per refused request). */
+const OVERLOADED: Record<ShedReason, OverloadedError> = {
+  event_loop_delay: new OverloadedError('event_loop_delay'),
+  event_loop_utilization: new OverloadedError('event_loop_utilization'),
+  heap: new OverloadedError('heap'),
+  rss: new OverloadedError('rss'),
+};
+
 export default fp<LoadSheddingOptions>(
-  async (app, { runtimeConfig, shed, sampleIntervalMs = 1000 }) => {
+  async (app, { runtimeConfig, shed, logger, sampleIntervalMs = 1000 }) => {
     // No thresholds here: under-pressure only samples (memoryUsage()).
     await app.register(underPressure, { sampleInterval: sampleIntervalMs, eventLoopUtilizationMode: 'interval' });
     const heapLimit = getHeapStatistics().heap_size_limit;
@@ -68,7 +79,7 @@ export default fp<LoadSheddingOptions>(
       if (reason === undefined) return done();
       shed.inc({ reason });
       reply.header('retry-after', runtimeConfig.current.shedding.retryAfterSeconds);
-      done(new OverloadedError(reason));
+      done(OVERLOADED[reason]);
     });
   },
   { name: 'load-shedding' },

@@ -27,6 +27,7 @@ export class PoolFullError extends Error {
   readonly statusCode = 503;
   readonly code = 'WORKER_POOL_FULL';
   readonly expose = true;
+  readonly quiet = true;
   readonly retryAfterSeconds = 1;
   constructor(pool: string) {
     super(`worker pool "${pool}" is saturated; retry shortly`);

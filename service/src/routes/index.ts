@@ -8,6 +8,7 @@ import type { TransformResult, TransformTask } from '../workers/transform.js';
 import downstreamRoute from './api/downstream.js';
 import echoRoute from './api/echo.js';
 import privateRoute from './api/private.js';
+import reportRoute from './api/report.js';
 import sleepRoute from './api/sleep.js';
 import workRoute from './api/work.js';
 import root from './root.js';
@@ -22,6 +23,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
   await app.register(root);
   await app.register(sleepRoute);
   await app.register(echoRoute);
+  await app.register(reportRoute);
   await app.register(privateRoute, { tokens: opts.authTokens });
   await app.register(downstreamRoute, { downstream: opts.downstream });
   await app.register(workRoute, { pool: opts.workerPool });
