@@ -222,6 +222,53 @@ async function overload(node: string, factor: number, seconds: number) {
   }
 }
 
+/** Saturate the worker pool and watch the event loop and a probe while it is. */
+async function poolSaturation(node: string, seconds: number) {
+  const svc = await start(node, { LOG_LEVEL: 'warn' });
+  try {
+    const body = JSON.stringify({ text: 'lorem ipsum dolor sit amet '.repeat(2400), rounds: 500 });
+    const statuses: number[] = [];
+    const until = performance.now() + seconds * 1000;
+    const probe: number[] = [];
+    const lag: number[] = [];
+    const prober = (async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        await (await fetch(`${svc.admin}/livez`)).arrayBuffer();
+        probe.push(performance.now() - t);
+        const m = await (await fetch(`${svc.admin}/metrics`)).text();
+        lag.push(Number(m.match(/^nodejs_eventloop_lag_p99_seconds (\S+)$/m)?.[1]) * 1000);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    // More concurrent submitters than threads + queue: the pool stays full.
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (performance.now() < until) {
+          const res = await fetch(`${svc.origin}/api/work`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          await res.arrayBuffer();
+          statuses.push(res.status);
+        }
+      }),
+    );
+    await prober;
+    const sortedProbe = probe.sort((a, b) => a - b);
+    return {
+      tasks: statuses.length,
+      refused: statuses.filter((s) => s === 503).length,
+      completed: statuses.filter((s) => s === 200).length,
+      livezP99Ms: percentile(sortedProbe, 0.99),
+      maxEventLoopLagP99Ms: Math.max(...lag.filter(Number.isFinite)),
+    };
+  } finally {
+    await stop(svc);
+  }
+}
+
 async function sigterm(node: string, retry: boolean) {
   const env = { LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '3000' };
   const [a, b] = [await start(node, env), await start(node, env)];
@@ -290,6 +337,7 @@ async function main() {
   }
   console.log(`reliability scenarios: service on ${nodeVersion}, CPU 0; generator on CPU 1`);
   const over = await overload(node, Number(values.overload), Number(values.seconds));
+  const pool = await poolSaturation(node, 8);
   const term = [await sigterm(node, false), await sigterm(node, true)];
 
   const lines = [
@@ -306,6 +354,12 @@ async function main() {
     `| worst event-loop delay (mean per scrape) / ELU | ${over.maxEventLoopLagMeanMs.toFixed(0)} ms / ${over.maxElu.toFixed(2)} |`,
     `| recovery after the load stops | ${over.recoverySeconds.toFixed(1)} s |`,
     '',
+    '| worker pool saturated (16 submitters, 8 s) | value |',
+    '| --- | --- |',
+    `| tasks completed / refused (503) | ${pool.completed} / ${pool.refused} |`,
+    `| /livez p99 while saturated | ${pool.livezP99Ms.toFixed(1)} ms |`,
+    `| worst event-loop delay p99 (scrape) | ${pool.maxEventLoopLagP99Ms.toFixed(1)} ms |`,
+    '',
     '| SIGTERM during steady load (400 req/s over 2 instances) | sent | failed | retried | p99 ms | exit code |',
     '| --- | --- | --- | --- | --- | --- |',
     ...term.map(
@@ -315,7 +369,7 @@ async function main() {
   console.log(`\n${lines.join('\n')}`);
   mkdirSync(values.out as string, { recursive: true });
   const file = join(values.out as string, `reliability-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ node: nodeVersion, overload: over, sigterm: term }, null, 2));
+  writeFileSync(file, JSON.stringify({ node: nodeVersion, overload: over, workerPool: pool, sigterm: term }, null, 2));
   console.log(`\nraw results: ${file}`);
 }
 

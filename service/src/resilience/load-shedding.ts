@@ -63,19 +63,44 @@ export default fp<LoadSheddingOptions>(
     for (const reason of ['event_loop_delay', 'event_loop_utilization', 'heap', 'rss'] as const)
       shed.inc({ reason }, 0);
 
-    app.decorate('pressure', function pressure(): ShedReason | undefined {
+    // The signals change once per sampling interval, so the verdict is worked
+    // out then (and when the thresholds change), not on every request: the
+    // hook below only reads it.
+    const judge = (): ShedReason | undefined => {
       const t = runtimeConfig.current.shedding;
       const m = app.memoryUsage();
       if (t.maxEventLoopDelayMs > 0 && m.eventLoopDelay > t.maxEventLoopDelayMs) return 'event_loop_delay';
-      if (t.maxEventLoopUtilization > 0 && m.eventLoopUtilized > t.maxEventLoopUtilization)
+      if (t.maxEventLoopUtilization > 0 && m.eventLoopUtilized > t.maxEventLoopUtilization) {
         return 'event_loop_utilization';
+      }
       if (t.maxHeapUsedRatio > 0 && m.heapUsed > t.maxHeapUsedRatio * heapLimit) return 'heap';
       if (t.maxRssBytes > 0 && m.rssBytes > t.maxRssBytes) return 'rss';
       return undefined;
-    });
+    };
+    let verdict: ShedReason | undefined;
+    // Logged when shedding starts and stops, never per request.
+    const update = () => {
+      const next = judge();
+      if (next !== verdict) {
+        const m = app.memoryUsage();
+        const signals = {
+          event_loop_delay_ms: Math.round(m.eventLoopDelay),
+          event_loop_utilization: Math.round(m.eventLoopUtilized * 1000) / 1000,
+          heap_used_bytes: m.heapUsed,
+          rss_bytes: m.rssBytes,
+        };
+        if (next) logger.warn({ reason: next, ...signals }, 'load shedding started: app requests answered 503');
+        else logger.info({ previous_reason: verdict, ...signals }, 'load shedding stopped');
+      }
+      verdict = next;
+    };
+    const timer = setInterval(update, sampleIntervalMs).unref();
+    runtimeConfig.onChange(update);
+    app.addHook('onClose', async () => clearInterval(timer));
+    app.decorate('pressure', () => verdict);
 
     app.addHook('onRequest', (_request, reply, done) => {
-      const reason = app.pressure();
+      const reason = verdict;
       if (reason === undefined) return done();
       shed.inc({ reason });
       reply.header('retry-after', runtimeConfig.current.shedding.retryAfterSeconds);

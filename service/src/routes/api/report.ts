@@ -36,9 +36,9 @@ export function generateRows(n: number, seed = 42): Row[] {
 export function buildReport(rows: Row[]) {
   const byRegion = new Map<string, number[]>();
   for (const r of rows) {
-    let list = byRegion.get(r.region);
-    if (!list) byRegion.set(r.region, (list = []));
-    list.push(r.amount);
+    const list = byRegion.get(r.region);
+    if (list) list.push(r.amount);
+    else byRegion.set(r.region, [r.amount]);
   }
   const quantile = (sorted: number[], q: number) =>
     sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
