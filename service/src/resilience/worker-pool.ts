@@ -62,6 +62,10 @@ export class WorkerPool<Task, Result> {
       maxThreads: threads,
       maxQueue: this.#maxQueue,
       idleTimeout: 30_000,
+      // Workers compute; they don't inherit the main thread's --import of the
+      // telemetry preload (which would start a second tracer and metrics in
+      // every worker, and cannot load TypeScript under `npm run dev`).
+      execArgv: [],
     });
     for (const result of ['completed', 'failed', 'rejected', 'aborted']) o.tasks.inc({ pool: o.name, result }, 0);
     o.onCollect(() => {
