@@ -5,6 +5,7 @@
 #   compose-config  `docker compose config` without Docker: compose-go
 #                   (pinned in infra/test/tools/compose-config/go.mod) built
 #                   into the tools dir (test:stack)
+#   redis           Debian's redis-server (the shared rate-limit store test)
 #   jaeger          Jaeger v2, an OpenTelemetry Collector build of the same
 #                   collector version as the compose file's collector image,
 #                   to `validate` the collector config (test:stack; built by
@@ -28,13 +29,14 @@ compose_config() {
   echo "$want" >"$stamp"
 }
 
-for tool in "${@:-prometheus compose-config jaeger}"; do
+for tool in "${@:-prometheus redis compose-config jaeger}"; do
   for t in $tool; do
     case "$t" in
       prometheus) apt_packages prometheus ;;
+      redis) apt_packages redis-server ;;
       compose-config) compose_config ;;
       jaeger) bash "$HERE/../tools/install-jaeger.sh" >/dev/null ;;
-      *) say "unknown tool: $t (prometheus, compose-config, jaeger)"; exit 2 ;;
+      *) say "unknown tool: $t (prometheus, redis, compose-config, jaeger)"; exit 2 ;;
     esac
   done
 done

@@ -15,6 +15,9 @@ const checks = {
   promtool: () => {
     execFileSync('promtool', ['--version'], { stdio: 'ignore' });
   },
+  redis: () => {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  },
   jaeger: () => {
     if (!existsSync(process.env.JAEGER_BIN ?? join(toolsBin, 'jaeger'))) throw new Error('not built');
   },
@@ -22,6 +25,7 @@ const checks = {
 const install = {
   prometheus: 'bash infra/test/install-tools.sh prometheus   (Debian package prometheus)',
   promtool: 'bash infra/test/install-tools.sh prometheus   (Debian package prometheus)',
+  redis: 'bash infra/test/install-tools.sh redis   (Debian package redis-server)',
   jaeger: 'bash infra/tools/install-jaeger.sh   (builds Jaeger v2 from the Go module proxy; minutes the first time)',
 };
 const missing = [];
