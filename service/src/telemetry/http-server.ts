@@ -20,7 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Context,
   defaultTextMapGetter,
-  isSpanContextValid,
+  INVALID_TRACEID,
   context as otelContext,
   ROOT_CONTEXT,
   type Span,
@@ -121,6 +121,15 @@ export function requestSpan(request: FastifyRequest): Span | undefined {
   return (request.raw as RawRequest)[kTelemetry]?.span;
 }
 
+function callHandler(
+  handler: RouteOptions['handler'],
+  self: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  return handler.call(self, request, reply);
+}
+
 function markTraceBound(child: Logger): void {
   (child as unknown as Record<symbol, boolean>)[kHasTraceBindings] = true;
 }
@@ -156,7 +165,10 @@ export class HttpServerTelemetry {
     const handler = route.handler;
     route.handler = function tracedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const t = (request.raw as RawRequest)[kTelemetry];
-      return t ? otelContext.with(t.ctx, handler, this, request, reply) : handler.call(this, request, reply);
+      // No `thisArg` to context.with: it would bind() a new function per request.
+      return t
+        ? otelContext.with(t.ctx, callHandler, undefined, handler, this, request, reply)
+        : handler.call(this, request, reply);
     } as typeof handler;
   };
 
@@ -189,7 +201,9 @@ export class HttpServerTelemetry {
       const sampled = span.isRecording();
       if (sampled) setStartAttributes(span, raw, method, template);
       let onCreate: ((child: Logger) => void) | undefined;
-      if (isSpanContextValid(sc)) {
+      // Ids come from our own generator (always valid) or, with tracing off,
+      // are the API's all-zero placeholder: a compare, not the regex check.
+      if (sc.traceId !== INVALID_TRACEID) {
         bindings.trace_id = sc.traceId;
         bindings.span_id = sc.spanId;
         bindings.trace_flags = sc.traceFlags & 1 ? '01' : '00';
