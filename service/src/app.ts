@@ -41,7 +41,7 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
 
   // Resources the routes share, closed with the server.
   const downstream = ctx.env.DOWNSTREAM_URL
-    ? new Downstream({
+    ? await Downstream.create({
         url: ctx.env.DOWNSTREAM_URL,
         logger: ctx.logger,
         breakerState: resilience.breakerState,

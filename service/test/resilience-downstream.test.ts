@@ -1,7 +1,7 @@
 // The downstream client and its circuit breaker, against a real upstream.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthRegistry } from '../src/health/registry.js';
-import { Downstream } from '../src/resilience/downstream.js';
+import { Downstream, type DownstreamOptions } from '../src/resilience/downstream.js';
 import { createMetrics } from '../src/telemetry/metrics/registry.js';
 import { type Built, build } from './helpers/build.js';
 import { memoryLogger } from './helpers/memory-logger.js';
@@ -27,10 +27,10 @@ async function gaugeValue(name: string, labels: Record<string, string>): Promise
 }
 
 describe('Downstream (breaker dynamics)', () => {
-  function make(url: string, extra: Partial<ConstructorParameters<typeof Downstream>[0]> = {}) {
+  async function make(url: string, extra: Partial<DownstreamOptions> = {}) {
     const mem = memoryLogger();
     const health = new HealthRegistry();
-    client = new Downstream({
+    client = await Downstream.create({
       url,
       name: `test-${Math.random().toString(36).slice(2, 7)}`,
       logger: mem.logger,
@@ -47,7 +47,7 @@ describe('Downstream (breaker dynamics)', () => {
 
   it('passes healthy answers through and keeps the last good one', async () => {
     upstream = await startUpstream();
-    const { client: c } = make(upstream.url);
+    const { client: c } = await make(upstream.url);
     const r = await c.get();
     expect(r).toMatchObject({ status: 200, source: 'upstream', body: { items: [1, 2, 3] } });
     expect(c.state).toBe('closed');
@@ -55,7 +55,7 @@ describe('Downstream (breaker dynamics)', () => {
 
   it('opens on a failing upstream, serves the stale last good answer, then recovers through half-open', async () => {
     upstream = await startUpstream();
-    const { client: c, lines, health } = make(upstream.url);
+    const { client: c, lines, health } = await make(upstream.url);
     await c.get();
     upstream.mode = 'fail';
     // volumeThreshold 3 and 50%: 1 good + 2 failed calls open it.
@@ -86,7 +86,7 @@ describe('Downstream (breaker dynamics)', () => {
     const url = upstream.url;
     await upstream.kill();
     upstream = undefined;
-    const { client: c } = make(url);
+    const { client: c } = await make(url);
     for (let i = 0; i < 3; i++) {
       await expect(c.get()).rejects.toMatchObject({ statusCode: 502, message: expect.stringContaining('unreachable') });
     }
@@ -97,7 +97,7 @@ describe('Downstream (breaker dynamics)', () => {
     upstream = await startUpstream();
     upstream.mode = 'slow';
     upstream.delayMs = 2_000;
-    const { client: c } = make(upstream.url);
+    const { client: c } = await make(upstream.url);
     const started = Date.now();
     await expect(c.get()).rejects.toMatchObject({ statusCode: 504, code: 'UPSTREAM_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(1_500);
@@ -108,7 +108,7 @@ describe('Downstream (breaker dynamics)', () => {
     upstream = await startUpstream();
     upstream.mode = 'slow';
     upstream.delayMs = 1_000;
-    const { client: c } = make(upstream.url, { callTimeoutMs: 5_000 });
+    const { client: c } = await make(upstream.url, { callTimeoutMs: 5_000 });
     for (let i = 0; i < 4; i++) {
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 20);

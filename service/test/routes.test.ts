@@ -85,7 +85,10 @@ describe('GET /api/report', () => {
     const { app: a } = await app();
     const res = await a.inject({ url: '/api/report?rows=600' });
     expect(res.statusCode).toBe(200);
-    const body = res.json() as { rows: number; regions: Array<{ orders: number; revenue: number; p50: number; p95: number }> };
+    const body = res.json() as {
+      rows: number;
+      regions: Array<{ orders: number; revenue: number; p50: number; p95: number }>;
+    };
     expect(body.rows).toBe(600);
     expect(body.regions.reduce((n, r) => n + r.orders, 0)).toBe(600);
     for (const r of body.regions) expect(r.p95).toBeGreaterThanOrEqual(r.p50);

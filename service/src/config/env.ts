@@ -4,53 +4,89 @@
 // timings, secrets). Settings an operator tunes at runtime live in the
 // CONFIG_FILE (runtime-config.ts). Standard OTEL_* variables are read by the
 // telemetry bootstrap as the OpenTelemetry specification defines them, not here.
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import envSchema from 'env-schema';
 
-const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
-const Millis = (def: number, max: number) => Type.Integer({ minimum: 0, maximum: max, default: def });
+// Plain JSON Schema (validated by env-schema's Ajv), not a schema builder:
+// the process reads its environment once, and a builder library costs more
+// start-up time than everything else in this file.
+type JsonSchema = {
+  type?: 'integer' | 'string' | 'boolean';
+  enum?: readonly string[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  pattern?: string;
+  default?: unknown;
+};
 
-export const EnvSchema = Type.Object({
-  PORT: Port(3000),
-  ADMIN_PORT: Port(9464),
+const port = (def: number): JsonSchema => ({ type: 'integer', minimum: 1, maximum: 65535, default: def });
+const millis = (def: number, max: number): JsonSchema => ({ type: 'integer', minimum: 0, maximum: max, default: def });
+const oneOf = (values: readonly string[], def: string): JsonSchema => ({ type: 'string', enum: values, default: def });
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const properties = {
+  PORT: port(3000),
+  ADMIN_PORT: port(9464),
   // 0.0.0.0, not Fastify's 127.0.0.1 default: kubelet probes and Prometheus
   // reach the pod IP, never its loopback.
-  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   // pretty is honoured only when stdout is a terminal (see logging/logger.ts).
-  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
+  LOG_FORMAT: oneOf(['json', 'pretty'], 'json'),
   // Default `errors`: one line per failed or slow request. `all` costs a log
   // line per request; the measured cost is in README.md (Performance).
-  ACCESS_LOG: Type.Union([Type.Literal('off'), Type.Literal('errors'), Type.Literal('all')], {
-    default: 'errors',
-  }),
-  SLOW_REQUEST_MS: Millis(1000, 600_000),
-  SHUTDOWN_DELAY_MS: Millis(0, 120_000),
-  SHUTDOWN_TIMEOUT_MS: Millis(10_000, 600_000),
+  ACCESS_LOG: oneOf(['off', 'errors', 'all'], 'errors'),
+  SLOW_REQUEST_MS: millis(1000, 600_000),
+  SHUTDOWN_DELAY_MS: millis(0, 120_000),
+  SHUTDOWN_TIMEOUT_MS: millis(10_000, 600_000),
   // Above the idle timeout of the usual load balancers in front of a pod
   // (AWS ALB 60 s, ingress-nginx upstream 60 s), so the proxy, not Node,
   // closes an idle connection and never sends a request into a closing one.
-  KEEP_ALIVE_TIMEOUT_MS: Millis(72_000, 3_600_000),
-  CONFIG_FILE: Type.Optional(Type.String({ minLength: 1 })),
-  PROFILING_ENABLED: Type.Boolean({ default: false }),
-  PROFILING_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
-  DOWNSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  KEEP_ALIVE_TIMEOUT_MS: millis(72_000, 3_600_000),
+  CONFIG_FILE: { type: 'string', minLength: 1 },
+  PROFILING_ENABLED: { type: 'boolean', default: false },
+  PROFILING_TOKEN: { type: 'string', minLength: 16 },
+  DOWNSTREAM_URL: { type: 'string', pattern: '^https?://[^\\s]+$' },
   // Comma-separated bearer tokens accepted by the /api/private example.
-  AUTH_TOKENS: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_TOKENS: { type: 'string', minLength: 1 },
   // Whose X-Forwarded-For to believe for the client IP (rate-limit key, logs):
   // false, true (any hop — only behind a proxy you control), a hop count, or
   // comma-separated proxy addresses/CIDRs.
-  TRUST_PROXY: Type.String({ pattern: '^(true|false|[0-9]{1,2}|[0-9a-fA-F.:/,\\s]+)$', default: 'false' }),
+  TRUST_PROXY: { type: 'string', pattern: '^(true|false|[0-9]{1,2}|[0-9a-fA-F.:/,\\s]+)$', default: 'false' },
   // CPU-bound work (POST /api/work): worker threads (default: cores - 1, at
   // least 1) and tasks allowed to wait for one (default: 4 per thread).
-  WORKER_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-  WORKER_QUEUE_MAX: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
-});
+  WORKER_THREADS: { type: 'integer', minimum: 1, maximum: 64 },
+  WORKER_QUEUE_MAX: { type: 'integer', minimum: 0, maximum: 100_000 },
+} satisfies Record<string, JsonSchema>;
 
-export type Env = Static<typeof EnvSchema>;
+export const EnvSchema = { type: 'object', properties } as const;
+
+export interface Env {
+  PORT: number;
+  ADMIN_PORT: number;
+  HOST: string;
+  LOG_LEVEL: (typeof LOG_LEVELS)[number];
+  LOG_FORMAT: 'json' | 'pretty';
+  ACCESS_LOG: 'off' | 'errors' | 'all';
+  SLOW_REQUEST_MS: number;
+  SHUTDOWN_DELAY_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+  KEEP_ALIVE_TIMEOUT_MS: number;
+  CONFIG_FILE?: string;
+  PROFILING_ENABLED: boolean;
+  PROFILING_TOKEN?: string;
+  DOWNSTREAM_URL?: string;
+  AUTH_TOKENS?: string;
+  TRUST_PROXY: string;
+  WORKER_THREADS?: number;
+  WORKER_QUEUE_MAX?: number;
+}
+
+// Every schema property is a field of Env and the reverse (a compile-time check).
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
+const _envKeysMatch: SameKeys<typeof properties, Env> = true;
+void _envKeysMatch;
 
 /** A start-up configuration error: the message is the one line printed before exit 1. */
 export class ConfigError extends Error {
@@ -58,10 +94,8 @@ export class ConfigError extends Error {
 }
 
 /** Human description of what a schema accepts, used in the one-line error. */
-export function describeAllowed(schema: TSchema): string {
-  if (Array.isArray(schema.anyOf)) {
-    return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
-  }
+export function describeAllowed(schema: JsonSchema): string {
+  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   switch (schema.type) {
     case 'integer':
       return `an integer from ${schema.minimum} to ${schema.maximum}`;
@@ -69,7 +103,7 @@ export function describeAllowed(schema: TSchema): string {
       return 'true or false';
     case 'string':
       if (schema.pattern) return `a string matching ${schema.pattern}`;
-      return schema.minLength > 1 ? `a string of at least ${schema.minLength} characters` : 'a non-empty string';
+      return (schema.minLength ?? 0) > 1 ? `a string of at least ${schema.minLength} characters` : 'a non-empty string';
     default:
       return 'a valid value';
   }
@@ -94,16 +128,16 @@ function firstOffender(errors: AjvError[] | undefined): string | undefined {
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   // Treat empty strings as unset: `FOO=` in a manifest means "no value".
   const data: Record<string, string> = {};
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const key of Object.keys(properties)) {
     const v = source[key];
     if (v !== undefined && v !== '') data[key] = v;
   }
   let env: Env;
   try {
-    env = envSchema<Env>({ schema: structuredClone(EnvSchema), data, env: false });
+    env = envSchema<Env>({ schema: structuredClone(EnvSchema) as object, data, env: false });
   } catch (err) {
     const name = firstOffender((err as { errors?: AjvError[] }).errors);
-    const prop = name ? (EnvSchema.properties as Record<string, TSchema>)[name] : undefined;
+    const prop = name ? (properties as Record<string, JsonSchema>)[name] : undefined;
     if (!name || !prop) throw new ConfigError(`invalid environment: ${(err as Error).message}`);
     throw new ConfigError(
       `invalid environment: ${name}=${JSON.stringify(source[name] ?? '')} is not allowed; expected ${describeAllowed(prop)}`,

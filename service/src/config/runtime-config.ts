@@ -6,55 +6,111 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LOG_LEVELS } from './env.js';
 
-const Ratio = (def?: number) => Type.Number({ minimum: 0, maximum: 1, ...(def === undefined ? {} : { default: def }) });
+const ratio = (def?: number) => ({
+  type: 'number',
+  minimum: 0,
+  maximum: 1,
+  ...(def === undefined ? {} : { default: def }),
+});
 
-export const RuntimeConfigSchema = Type.Object(
-  {
+/** JSON Schema of CONFIG_FILE. Defaults fill what a file leaves out. */
+export const RuntimeConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
     // Overrides LOG_LEVEL while the file is in force.
-    logLevel: Type.Optional(
-      Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
-    ),
-    tracing: Type.Object(
-      {
-        // Overrides OTEL_TRACES_SAMPLER_ARG for the *traceidratio samplers while in force.
-        sampleRatio: Type.Optional(Ratio()),
-      },
-      { additionalProperties: false, default: {} },
-    ),
-    // Per client (see resilience/rate-limit.ts for the key), on the routes that opt in.
-    rateLimit: Type.Object(
-      {
-        max: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100 }),
-        timeWindowMs: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 60_000 }),
-        // Read at start-up only: `redis` shares counters between pods.
-        store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
-        redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-      },
-      { additionalProperties: false, default: {} },
-    ),
-    // Load shedding thresholds (resilience/load-shedding.ts); 0 turns a signal off.
-    shedding: Type.Object(
-      {
-        maxEventLoopDelayMs: Type.Number({ minimum: 0, maximum: 60_000, default: 200 }),
-        maxEventLoopUtilization: Ratio(0),
-        maxHeapUsedRatio: Ratio(0.9),
-        maxRssBytes: Type.Integer({ minimum: 0, default: 0 }),
-        retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 2 }),
-      },
-      { additionalProperties: false, default: {} },
-    ),
-    // Free-form on/off switches for the application's own code paths.
-    features: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }), Type.Boolean(), {
+    logLevel: { type: 'string', enum: LOG_LEVELS },
+    tracing: {
+      type: 'object',
+      additionalProperties: false,
       default: {},
-    }),
+      properties: {
+        // Overrides OTEL_TRACES_SAMPLER_ARG for the *traceidratio samplers while in force.
+        sampleRatio: ratio(),
+      },
+    },
+    // Per client (see resilience/rate-limit.ts for the key), on the routes that opt in.
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100 },
+        timeWindowMs: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 60_000 },
+        // Read at start-up only: `redis` shares counters between pods.
+        store: { type: 'string', enum: ['memory', 'redis'], default: 'memory' },
+        redisUrl: { type: 'string', pattern: '^rediss?://' },
+      },
+    },
+    // Load shedding thresholds (resilience/load-shedding.ts); 0 turns a signal off.
+    shedding: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxEventLoopDelayMs: { type: 'number', minimum: 0, maximum: 60_000, default: 200 },
+        maxEventLoopUtilization: ratio(0),
+        maxHeapUsedRatio: ratio(0.9),
+        maxRssBytes: { type: 'integer', minimum: 0, default: 0 },
+        retryAfterSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 2 },
+      },
+    },
+    // Free-form on/off switches for the application's own code paths.
+    features: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' },
+      additionalProperties: { type: 'boolean' },
+    },
   },
-  { additionalProperties: false },
-);
+} as const;
 
-export type RuntimeConfig = Static<typeof RuntimeConfigSchema>;
+export interface RuntimeConfig {
+  logLevel?: (typeof LOG_LEVELS)[number];
+  tracing: { sampleRatio?: number };
+  rateLimit: { max: number; timeWindowMs: number; store: 'memory' | 'redis'; redisUrl?: string };
+  shedding: {
+    maxEventLoopDelayMs: number;
+    maxEventLoopUtilization: number;
+    maxHeapUsedRatio: number;
+    maxRssBytes: number;
+    retryAfterSeconds: number;
+  };
+  features: Record<string, boolean>;
+}
+
+let validate: ReturnType<Ajv['compile']> | undefined;
+function validator() {
+  // Compiled on first use; no coercion ("1" is not 1 in a config file).
+  validate ??= new Ajv({ useDefaults: true, allErrors: false, strict: true }).compile(RuntimeConfigSchema);
+  return validate;
+}
+
+/** The value at a JSON pointer like /rateLimit/max, for the error message. */
+function at(data: unknown, pointer: string): unknown {
+  let v = data;
+  for (const part of pointer.split('/').slice(1))
+    v = (v as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  return v;
+}
+
+function describe(err: ErrorObject, data: unknown): string {
+  const where =
+    err.keyword === 'additionalProperties'
+      ? `${err.instancePath}/${(err.params as { additionalProperty: string }).additionalProperty}`
+      : err.instancePath || '(root)';
+  const what =
+    err.keyword === 'additionalProperties'
+      ? 'is not a known setting'
+      : err.propertyName
+        ? `key "${err.propertyName}" ${err.message}`
+        : err.message;
+  const value = err.keyword === 'additionalProperties' ? at(data, where) : at(data, err.instancePath);
+  return `${where}: ${what} (got ${JSON.stringify(value)})`;
+}
 
 export class RuntimeConfigError extends Error {
   override name = 'RuntimeConfigError';
@@ -69,13 +125,13 @@ export function parseRuntimeConfig(text: string, path: string, parseYaml?: (t: s
     throw new RuntimeConfigError(`${path}: not valid ${parseYaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
   }
   if (raw === null || raw === undefined) raw = {};
-  const withDefaults = Value.Default(RuntimeConfigSchema, structuredClone(raw));
-  const first = Value.Errors(RuntimeConfigSchema, withDefaults).First();
-  if (first) {
-    const where = first.path || '(root)';
-    throw new RuntimeConfigError(`${path}: ${where}: ${first.message} (got ${JSON.stringify(first.value)})`);
+  const candidate = structuredClone(raw);
+  const check = validator();
+  if (!check(candidate)) {
+    const first = check.errors?.[0];
+    throw new RuntimeConfigError(`${path}: ${first ? describe(first, candidate) : 'invalid'}`);
   }
-  const config = withDefaults as RuntimeConfig;
+  const config = candidate as RuntimeConfig;
   if (config.rateLimit.store === 'redis' && !config.rateLimit.redisUrl) {
     throw new RuntimeConfigError(`${path}: /rateLimit/redisUrl: required when rateLimit.store is "redis"`);
   }
