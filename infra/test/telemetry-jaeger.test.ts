@@ -128,7 +128,7 @@ describe('traces in Jaeger', () => {
   });
 
   it('flushes pending spans on shutdown', async () => {
-    const traceId = 'a'.repeat(31) + '3';
+    const traceId = `${'a'.repeat(31)}3`;
     // A long batch delay: the span would sit in the buffer, were it not flushed at exit.
     const svc = await startService({
       env: {

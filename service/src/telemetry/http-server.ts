@@ -24,10 +24,8 @@ import {
   context as otelContext,
   ROOT_CONTEXT,
   type Span,
-  SpanKind,
   SpanStatusCode,
   type TextMapPropagator,
-  type Tracer,
   trace,
 } from '@opentelemetry/api';
 import type {

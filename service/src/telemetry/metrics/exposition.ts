@@ -17,7 +17,7 @@ export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
 /** Pick the format from an Accept header, honouring q-values; text by default. */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  if (!accept || !accept.includes('openmetrics')) return 'prometheus';
+  if (!accept?.includes('openmetrics')) return 'prometheus';
   let om = -1;
   let text = -1;
   for (const part of accept.split(',')) {
