@@ -62,6 +62,10 @@ async function main(): Promise<void> {
   await admin.listen({ port: env.ADMIN_PORT, host: env.HOST });
   await app.listen({ port: env.PORT, host: env.HOST });
   ctx.lifecycle.markReady();
+  // Modules that are not needed to serve the first request load after it.
+  setImmediate(() => {
+    telemetry.tracing.warm().catch((err: unknown) => logger.warn({ err }, 'span exporter failed to load'));
+  });
   logger.info(
     { port: env.PORT, admin_port: env.ADMIN_PORT, host: env.HOST, startup_ms: Math.round(performance.now()) },
     'ready',

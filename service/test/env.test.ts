@@ -46,3 +46,17 @@ describe('environment', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 });
+
+describe('schemas are valid JSON Schema (the service skips this check at start-up)', () => {
+  it('env and runtime config schemas pass the meta-schema', async () => {
+    const { Ajv } = await import('ajv');
+    const { EnvSchema } = await import('../src/config/env.js');
+    const { RuntimeConfigSchema, DEFAULT_RUNTIME_CONFIG, parseRuntimeConfig } = await import(
+      '../src/config/runtime-config.js'
+    );
+    const ajv = new Ajv({ strict: true });
+    expect(ajv.validateSchema(EnvSchema), JSON.stringify(ajv.errors)).toBe(true);
+    expect(ajv.validateSchema(RuntimeConfigSchema), JSON.stringify(ajv.errors)).toBe(true);
+    expect(DEFAULT_RUNTIME_CONFIG).toEqual(parseRuntimeConfig('{}', 'defaults'));
+  });
+});

@@ -82,10 +82,32 @@ export interface RuntimeConfig {
   features: Record<string, boolean>;
 }
 
+/**
+ * What an empty file means, written out so a process without CONFIG_FILE
+ * never compiles the validator (runtime-config.test.ts checks it equals the
+ * schema's defaults).
+ */
+export const DEFAULT_RUNTIME_CONFIG: RuntimeConfig = deepFreeze({
+  tracing: {},
+  rateLimit: { max: 100, timeWindowMs: 60_000, store: 'memory' },
+  shedding: {
+    maxEventLoopDelayMs: 200,
+    maxEventLoopUtilization: 0,
+    maxHeapUsedRatio: 0.9,
+    maxRssBytes: 0,
+    retryAfterSeconds: 2,
+  },
+  features: {},
+});
+
 let validate: ReturnType<Ajv['compile']> | undefined;
 function validator() {
   // Compiled on first use; no coercion ("1" is not 1 in a config file).
-  validate ??= new Ajv({ useDefaults: true, allErrors: false, strict: true }).compile(RuntimeConfigSchema);
+  // validateSchema: false skips compiling Ajv's meta-schema (tens of ms); the
+  // schema itself is checked against it in runtime-config.test.ts.
+  validate ??= new Ajv({ useDefaults: true, allErrors: false, strict: true, validateSchema: false }).compile(
+    RuntimeConfigSchema,
+  );
   return validate;
 }
 
@@ -159,7 +181,7 @@ export class RuntimeConfigStore {
   #listeners: ConfigListener[] = [];
 
   constructor(
-    initial: RuntimeConfig = parseRuntimeConfig('{}', 'defaults'),
+    initial: RuntimeConfig = DEFAULT_RUNTIME_CONFIG,
     hash = 'defaults',
     readonly path?: string,
   ) {

@@ -6,8 +6,8 @@ import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../logging/logger.js';
+import { HttpClientTelemetry } from './http-client.js';
 import { HttpServerTelemetry, hasTraceBindings } from './http-server.js';
-import { HttpClientMetrics } from './metrics/http-client.js';
 import { createMetrics, type ServiceMetrics } from './metrics/registry.js';
 import { type OtelSettings, readOtelEnv } from './tracing/otel-env.js';
 import { startTracing, type TelemetryLog, type Tracing } from './tracing/provider.js';
@@ -70,13 +70,9 @@ export async function createTelemetry(
   for (const w of settings.warnings) log.warn(w);
   const tracing = await startTracing(settings, log, packageInfo(), options.global ?? true, options.spanProcessors);
   const metrics = createMetrics();
-  const client = new HttpClientMetrics(metrics.httpClientDuration);
+  // Client spans, traceparent injection and client metrics for undici and fetch.
+  const client = new HttpClientTelemetry(metrics.httpClientDuration, tracing.tracer, tracing.propagator);
   client.enable();
-  if (options.global ?? true) {
-    // Client spans and traceparent injection for undici and fetch.
-    const { UndiciInstrumentation } = await import('@opentelemetry/instrumentation-undici');
-    new UndiciInstrumentation({ enabled: true });
-  }
   log.info('tracing configured', tracing.describe);
 
   return {

@@ -31,6 +31,7 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { DeferredExporter } from './deferred-exporter.js';
 import type { OtelSettings } from './otel-env.js';
 import { PooledIdGenerator } from './pooled-id-generator.js';
 import { ReportingExporter } from './reporting-exporter.js';
@@ -52,6 +53,8 @@ export interface Tracing {
   /** The root ratio in force for the *traceidratio samplers (hot-reloadable). */
   ratio: SwitchableRatioSampler;
   describe: Record<string, unknown>;
+  /** Load what was deferred at start-up (the OTLP exporter); call once the process is ready. */
+  warm(): Promise<void>;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -112,6 +115,7 @@ export async function startTracing(
       propagator,
       ratio,
       describe: { enabled: false, reason: 'OTEL_SDK_DISABLED=true' },
+      warm: async () => {},
       forceFlush: async () => {},
       shutdown: async () => {},
     };
@@ -128,8 +132,10 @@ export async function startTracing(
     .merge(detectResources({ detectors: [envDetector] }));
 
   const spanProcessors: SpanProcessor[] = [...extraProcessors];
+  const deferred: DeferredExporter[] = [];
   for (const name of s.exporters) {
-    const inner = name === 'otlp' ? await otlpExporter(s) : new ConsoleSpanExporter();
+    const inner = name === 'otlp' ? new DeferredExporter(() => otlpExporter(s)) : new ConsoleSpanExporter();
+    if (inner instanceof DeferredExporter) deferred.push(inner);
     const target = name === 'otlp' ? otlpEndpointForLog() : 'console';
     // Batching keeps export off the request path; OTEL_BSP_* tune it.
     spanProcessors.push(new BatchSpanProcessor(new ReportingExporter(inner, target, log)));
@@ -171,6 +177,9 @@ export async function startTracing(
       exporter_reason: s.exporterReason,
       endpoint: s.exporters.includes('otlp') ? otlpEndpointForLog() : undefined,
       protocol: s.exporters.includes('otlp') ? s.protocol : undefined,
+    },
+    warm: async () => {
+      await Promise.all(deferred.map((d) => d.warm()));
     },
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
