@@ -18,10 +18,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '../../service/test/helpers/service-process.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVERS = join(ROOT, 'load/bench/servers');
@@ -77,15 +77,6 @@ function variants(sinkUrl: string): Record<string, Variant> {
       env: { ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 /** CPU time (user + system) a process has used, in microseconds. */

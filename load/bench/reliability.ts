@@ -16,23 +16,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '../../service/test/helpers/service-process.js';
 import { closePools, type Outcome, openLoop, percentile } from './open-loop.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ROUTE = '/api/report?rows=2000';
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 interface Instance {
   proc: ChildProcess;

@@ -15,9 +15,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../../service/test/helpers/service-process.js';
 
 export interface JaegerSpan {
   traceID: string;
@@ -55,15 +55,6 @@ export interface RunningJaeger {
   waitForTrace(traceId: string, done: (t: JaegerTrace) => boolean, timeoutMs?: number): Promise<JaegerTrace>;
   stop(): Promise<void>;
   logs(): string;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 export function jaegerBinary(): string {
