@@ -174,18 +174,9 @@ export function nodejsRuntime() {
       )
       .withPanel(
         timeseries({
-          title: 'Active handles by type',
-          description:
-            'libuv handles keeping the loop alive (sockets, timers, ...), summed over the selected pods. Sockets growing without traffic growing is a connection leak.',
-          queries: [query(`sum by (type) (nodejs_active_handles${P})`, '{{type}}')],
-          min: 0,
-          span: 8,
-        }),
-      )
-      .withPanel(
-        timeseries({
           title: 'Active resources by type',
-          description: 'Async resources keeping the event loop alive (process.getActiveResourcesInfo()).',
+          description:
+            'Async resources keeping the event loop alive (process.getActiveResourcesInfo(): sockets, timers, ...), summed over the selected pods. Sockets growing without traffic growing is a connection leak.',
           queries: [query(`sum by (type) (nodejs_active_resources${P})`, '{{type}}')],
           min: 0,
           span: 8,
