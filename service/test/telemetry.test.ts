@@ -231,6 +231,17 @@ describe('access log policy', () => {
     });
   });
 
+  it('errors: at most 50 lines a second, then one line saying how many were left out', async () => {
+    const { b, lines } = await traced({ ACCESS_LOG: 'errors', SLOW_REQUEST_MS: '0' });
+    await Promise.all(Array.from({ length: 200 }, () => b.app.inject({ url: '/' })));
+    await new Promise((r) => setTimeout(r, 1_200));
+    const slow = lines.filter((l) => l.msg === 'slow request').length;
+    const summary = lines.filter((l) => l.msg === 'access log lines suppressed');
+    expect(slow).toBeLessThanOrEqual(100); // 200 requests may straddle two seconds
+    expect(summary.length).toBeGreaterThanOrEqual(1);
+    expect(slow + summary.reduce((n, l) => n + (l.suppressed_lines as number), 0)).toBe(200);
+  });
+
   it('off: none', async () => {
     expect(await linesFor('off')).toEqual([]);
   });

@@ -137,8 +137,14 @@ export function hasTraceBindings(logger: unknown): boolean {
   return (logger as { [kHasTraceBindings]?: boolean })?.[kHasTraceBindings] === true;
 }
 
+/** The `errors` access-log policy's budget (see #accessLog). */
+export const ERROR_LINES_PER_SECOND = 50;
+
 export class HttpServerTelemetry {
   readonly #o: HttpServerTelemetryOptions;
+  #budgetSecond = -1;
+  #budgetLeft = ERROR_LINES_PER_SECOND;
+  #suppressed = 0;
   readonly #unmatched = new Map<string, RouteTelemetry>();
 
   constructor(options: HttpServerTelemetryOptions) {
@@ -262,6 +268,32 @@ export class HttpServerTelemetry {
     const slow = durationMs >= this.#o.slowRequestMs;
     const failed = status >= 500 && !t.errorLogged;
     if (policy === 'errors' && !slow && !failed) return;
+    // Under overload every request is slow: the `errors` policy writes at most
+    // ERROR_LINES_PER_SECOND lines a second and says how many it left out, so
+    // the log cannot add work exactly when there is least room for it.
+    // (`all` means all: no budget.)
+    if (policy === 'errors') {
+      const now = Math.floor(performance.now() / 1000);
+      if (now !== this.#budgetSecond) {
+        this.#budgetSecond = now;
+        this.#budgetLeft = ERROR_LINES_PER_SECOND;
+      }
+      if (this.#budgetLeft <= 0) {
+        if (this.#suppressed++ === 0) {
+          // One summary line a second later, whatever traffic does next.
+          const log = t.log;
+          setTimeout(() => {
+            log.warn(
+              { suppressed_lines: this.#suppressed, limit_per_second: ERROR_LINES_PER_SECOND },
+              'access log lines suppressed',
+            );
+            this.#suppressed = 0;
+          }, 1000).unref();
+        }
+        return;
+      }
+      this.#budgetLeft--;
+    }
     const level = failed ? 'error' : slow ? 'warn' : 'info';
     t.log[level](
       {
