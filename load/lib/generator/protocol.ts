@@ -1,0 +1,48 @@
+// Messages between the runner and the load-generator process (Node IPC, JSON).
+// The generator is its own process so it can be pinned to its own core,
+// away from the service and from the runner's scraping and reporting.
+import type { FdLimits, LatencySummary, PhaseSpec, PhaseSummary, StepSpec } from '../types.js';
+
+export type ToGenerator =
+  | { type: 'run'; step: StepSpec }
+  /** End the running step now (Ctrl-C); phases report what they measured. */
+  | { type: 'stop' }
+  /** Report the whole-run summary and exit. */
+  | { type: 'finish' };
+
+export interface RawSample {
+  /** Epoch ms at the end of the window. */
+  at: number;
+  windowS: number;
+  step: string;
+  connections: number;
+  responses: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number } | null;
+  status: Record<string, number>;
+  errors: Record<string, number>;
+  warmup: boolean;
+  /** The generator's own CPU (1 = one core) and event-loop utilization over the window: is it the bottleneck? */
+  generatorCpu: number;
+  generatorElu: number;
+}
+
+export interface TotalSummary {
+  measuredS: number;
+  responses: number;
+  bytes: number;
+  latencyMs: LatencySummary;
+  status: Record<string, number>;
+  errors: Record<string, number>;
+  failures: number;
+  /** CPU seconds the generator process has used since it started. */
+  cpuSeconds: number;
+}
+
+export type FromGenerator =
+  | { type: 'ready'; node: string; pid: number; nofile: FdLimits | null; cpuSeconds: number }
+  | { type: 'sample'; sample: RawSample }
+  | { type: 'step-done'; step: string; phases: PhaseSummary[] }
+  | { type: 'total'; total: TotalSummary }
+  | { type: 'error'; message: string };
+
+export type { PhaseSpec, StepSpec };
