@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childOutput } from '../lib/child-output.js';
 import { runScenario } from '../lib/run.js';
 import { REPO_ROOT, type ServiceHandle, startService } from '../lib/service.js';
 import { type LoadResult, RESULT_SCHEMA } from '../lib/types.js';
@@ -183,23 +184,13 @@ describe('the CLI against a running service', () => {
 describe('open-files limit', () => {
   it('refuses c10k with the numbers when the limit cannot be raised, and exits 3', async () => {
     // A hard limit of 2048 and no CAP_SYS_RESOURCE to lift it (what a non-root user or a default container has).
-    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const command = `prlimit --nofile=2048:2048 ${process.execPath} ${TSX_CLI} load/cli.ts c10k --no-pin --quiet --no-slo --out ${join(work, 'nofile')}`;
-      // As root, drop the capability that would let the runner lift the hard limit (capsh, libcap2-bin).
-      const child =
-        process.getuid?.() === 0
-          ? spawn('capsh', ['--drop=cap_sys_resource', '--', '-c', command], { cwd: REPO_ROOT })
-          : spawn('sh', ['-c', command], { cwd: REPO_ROOT });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d;
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        err += d;
-      });
-      child.on('exit', (code) => resolve({ code, out, err }));
-    });
+    const command = `prlimit --nofile=2048:2048 ${process.execPath} ${TSX_CLI} load/cli.ts c10k --no-pin --quiet --no-slo --out ${join(work, 'nofile')}`;
+    // As root, drop the capability that would let the runner lift the hard limit (capsh, libcap2-bin).
+    const r = await childOutput(
+      process.getuid?.() === 0
+        ? spawn('capsh', ['--drop=cap_sys_resource', '--', '-c', command], { cwd: REPO_ROOT })
+        : spawn('sh', ['-c', command], { cwd: REPO_ROOT }),
+    );
     expect(r.code, r.out + r.err).toBe(3);
     expect(r.err).toMatch(
       /The generator process may open 2048 files \(soft limit; hard limit 2048\), but 10,000 connections need about 10,256/,

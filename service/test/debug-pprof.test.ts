@@ -18,12 +18,36 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 // --- functions the profiles must show -------------------------------------
 // Unique names, so finding one in a profile cannot be a coincidence.
 
-/** Burns CPU for `ms` (floating-point work the JIT cannot drop). */
+/**
+ * Burns CPU for `ms` (floating-point work the JIT cannot drop). Long on
+ * purpose: V8 inlines small functions into their callers (up to 460 bytes of
+ * bytecode; this is about twice that), and on Node 24 a CPU profile may then
+ * give the inlined function's time to its caller (see docs/profiling.md).
+ */
 function periscopeTestBurnCpu(ms: number): number {
   const end = performance.now() + ms;
-  let acc = 0;
-  while (performance.now() < end) for (let i = 1; i < 5000; i++) acc += Math.sqrt(i) * Math.sin(acc + i);
-  return acc;
+  let [a, b, c, d] = [1, 2, 3, 4];
+  while (performance.now() < end) {
+    for (let i = 1; i < 500; i++) {
+      a = Math.sqrt(a * i + b) + Math.sin(c);
+      b = Math.cos(b + i) * Math.atan(d) + a;
+      c = Math.log1p(Math.abs(a - b)) + Math.tanh(c + i);
+      d = Math.hypot(a, b, c) % 1000;
+      a = Math.sqrt(a * i + d) + Math.sin(b);
+      b = Math.cos(c + i) * Math.atan(a) + d;
+      c = Math.log1p(Math.abs(b - d)) + Math.tanh(a + i);
+      d = Math.hypot(c, b, a) % 1000;
+      a = Math.sqrt(d * i + c) + Math.sin(a);
+      b = Math.cos(a + i) * Math.atan(c) + b;
+      c = Math.log1p(Math.abs(c - a)) + Math.tanh(b + i);
+      d = Math.hypot(b, a, d) % 1000;
+      a = Math.sqrt(b * i + a) + Math.sin(d);
+      b = Math.cos(d + i) * Math.atan(b) + c;
+      c = Math.log1p(Math.abs(d - c)) + Math.tanh(d + i);
+      d = Math.hypot(d, c, b) % 1000;
+    }
+  }
+  return a + b + c + d;
 }
 
 const retained: unknown[] = [];

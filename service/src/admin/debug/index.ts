@@ -4,9 +4,9 @@
 //
 // Off by default (PROFILING_ENABLED=false). Disabled means absent, not
 // guarded: no route is registered (a request gets the admin server's 404) and
-// neither the native profiler (@datadog/pprof) nor node:inspector is loaded,
-// so an idle service pays nothing, not even the module's memory. Everything
-// that costs anything lives in routes.ts and is imported only when enabled.
+// nothing of it is imported. Enabled, the routes exist but the profiler (the
+// native @datadog/pprof, ~10 MB of RSS, and node:inspector) is loaded by the
+// first profile request (routes.ts): an idle service pays nothing either way.
 import type { FastifyPluginAsync } from 'fastify';
 
 export interface DebugOptions {

@@ -6,14 +6,18 @@
 // pyroscope.scrape, which sends the bearer token), speedscope. Every request
 // needs `Authorization: Bearer $PROFILING_TOKEN` (compared in constant time by
 // @fastify/bearer-auth); one profile of each kind runs at a time (409 with
-// Retry-After otherwise); the window is 1..60 s (400 otherwise). Loaded only
-// when PROFILING_ENABLED=true (see index.ts).
+// Retry-After otherwise); the window is 1..60 s (400 otherwise). Registered
+// only when PROFILING_ENABLED=true (see index.ts), and even then the profiler
+// itself (a native module, ~10 MB of RSS) is loaded by the first profile.
 import { hostname } from 'node:os';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { requestSignal } from '../../http/request-signal.js';
 import { requireBearerToken } from '../../plugins/bearer-auth.js';
 import type { ErrorBody } from '../../plugins/error-handler.js';
-import { cpuDevtools, cpuPprof, heapPprof, sourceMapsFrom } from './profilers.js';
+import type { SourceMaps } from './profilers.js';
 import { ProfileSlot } from './slot.js';
+
+type Profilers = typeof import('./profilers.js');
 
 export const MIN_SECONDS = 1;
 export const MAX_SECONDS = 60;
@@ -26,8 +30,6 @@ export interface DebugRoutesOptions {
 
 type Kind = 'cpu' | 'heap';
 type Format = 'pprof' | 'cpuprofile';
-
-const seconds = { type: 'integer', minimum: MIN_SECONDS, maximum: MAX_SECONDS, default: DEFAULT_SECONDS } as const;
 
 class HttpError extends Error {
   constructor(
@@ -44,9 +46,23 @@ const routes: FastifyPluginAsync<DebugRoutesOptions> = async (app, opts) => {
   await requireBearerToken(app, [opts.token]);
 
   const slots: Record<Kind, ProfileSlot> = { cpu: new ProfileSlot(), heap: new ProfileSlot() };
-  const sourceMaps = sourceMapsFrom(opts.sourceMapDir, (err) =>
-    app.log.warn({ err }, 'profiling: source maps not loaded; frames will name the compiled files'),
-  );
+  // Enabled but never used costs nothing: the profiler loads with the first profile.
+  let loading: Promise<{ profilers: Profilers; sourceMaps: SourceMaps }> | undefined;
+  const load = () => {
+    loading ??= import('./profilers.js').then(
+      (profilers) => ({
+        profilers,
+        sourceMaps: profilers.sourceMapsFrom(opts.sourceMapDir, (err) =>
+          app.log.warn({ err }, 'profiling: source maps not loaded; frames will name the compiled files'),
+        ),
+      }),
+      (err: unknown) => {
+        loading = undefined; // a later request tries again
+        throw err;
+      },
+    );
+    return loading;
+  };
   // The admin server closes last in a shutdown: a running profile ends as
   // closing begins (preClose, before connections are cut) instead of holding
   // the process for up to a minute.
@@ -74,9 +90,11 @@ const routes: FastifyPluginAsync<DebugRoutesOptions> = async (app, opts) => {
       );
     }
     const started = performance.now();
+    // Bound to the response, not Fastify's request.signal (see http/request-signal.ts).
+    const gone = requestSignal(reply);
     request.log.info({ profile: kind, format, seconds: secs }, 'profiling started');
     try {
-      const body = await take(secs * 1000, AbortSignal.any([request.signal, closing.signal]));
+      const body = await take(secs * 1000, AbortSignal.any([gone, closing.signal]));
       const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       request.log.info(
         { profile: kind, format, seconds: secs, bytes, duration_ms: Math.round(performance.now() - started) },
@@ -90,11 +108,7 @@ const routes: FastifyPluginAsync<DebugRoutesOptions> = async (app, opts) => {
         .header('cache-control', 'no-store')
         .send(body);
     } catch (err) {
-      const reason = closing.signal.aborted
-        ? 'server closing'
-        : request.signal.aborted
-          ? 'client went away'
-          : undefined;
+      const reason = closing.signal.aborted ? 'server closing' : gone.aborted ? 'client went away' : undefined;
       if (!reason) throw err;
       // The sampler is already stopped (the abort ended the window). Not an
       // error of the service: answered here, not logged by the error handler.
@@ -110,37 +124,49 @@ const routes: FastifyPluginAsync<DebugRoutesOptions> = async (app, opts) => {
     }
   }
 
-  app.get<{ Querystring: { seconds: number; format: Format } }>(
+  // Two query parameters, checked by hand: a JSON-schema validator on the
+  // admin server would be an Ajv instance of its own, ~5 MB of RSS for an
+  // endpoint that is mostly never called.
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>(
     '/debug/pprof/profile',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { seconds, format: { type: 'string', enum: ['pprof', 'cpuprofile'], default: 'pprof' } },
-          additionalProperties: false,
-        },
-      },
-    },
     async (request, reply) => {
-      const { seconds: secs, format } = request.query;
-      return run(request, reply, 'cpu', format, secs, async (ms, signal) =>
-        format === 'cpuprofile' ? cpuDevtools(ms, signal) : cpuPprof(ms, signal, await sourceMaps.get()),
-      );
+      const secs = secondsFrom(request.query.seconds);
+      const format = formatFrom(request.query.format);
+      return run(request, reply, 'cpu', format, secs, async (ms, signal) => {
+        const { profilers, sourceMaps } = await load();
+        return format === 'cpuprofile'
+          ? profilers.cpuDevtools(ms, signal)
+          : profilers.cpuPprof(ms, signal, await sourceMaps.get());
+      });
     },
   );
 
-  app.get<{ Querystring: { seconds: number } }>(
-    '/debug/pprof/heap',
-    {
-      schema: {
-        querystring: { type: 'object', properties: { seconds }, additionalProperties: false },
-      },
-    },
-    async (request, reply) =>
-      run(request, reply, 'heap', 'pprof', request.query.seconds, async (ms, signal) =>
-        heapPprof(ms, signal, await sourceMaps.get()),
-      ),
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/debug/pprof/heap', async (request, reply) =>
+    run(request, reply, 'heap', 'pprof', secondsFrom(request.query.seconds), async (ms, signal) => {
+      const { profilers, sourceMaps } = await load();
+      return profilers.heapPprof(ms, signal, await sourceMaps.get());
+    }),
   );
 };
+
+/** `seconds`: a whole number from MIN_SECONDS to MAX_SECONDS, DEFAULT_SECONDS when absent. */
+export function secondsFrom(raw: string | string[] | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_SECONDS;
+  const n = typeof raw === 'string' && /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= MIN_SECONDS && n <= MAX_SECONDS)) {
+    throw new HttpError(
+      400,
+      `querystring/seconds must be a whole number from ${MIN_SECONDS} to ${MAX_SECONDS}, got ${JSON.stringify(raw)}`,
+      'BAD_QUERY',
+    );
+  }
+  return n;
+}
+
+function formatFrom(raw: string | string[] | undefined): Format {
+  if (raw === undefined || raw === '' || raw === 'pprof') return 'pprof';
+  if (raw === 'cpuprofile') return 'cpuprofile';
+  throw new HttpError(400, `querystring/format must be pprof or cpuprofile, got ${JSON.stringify(raw)}`, 'BAD_QUERY');
+}
 
 export default routes;
