@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderInChromium } from '../../lib/chromium.js';
 import { freePort, type ServiceHandle, startService } from '../../lib/service.js';
-import { buildCallTree, decodePprof } from '../lib/pprof-tree.js';
+import { buildCallTree, decodePprof, type FrameNode } from '../lib/pprof-tree.js';
 import { printedPath, runCli } from './helpers.js';
 
 const TOKEN = 'remote-test-token-0123456789';
@@ -51,6 +51,17 @@ describe('profile:remote against a live service under load', () => {
     expect(tree.sampleTypes.map((t) => t.type)).toEqual(['sample', 'wall']);
     expect(tree.durationMs).toBeGreaterThan(2500);
     expect(tree.root.total[0]).toBeGreaterThan(100);
+    // The service's own frames name its TypeScript sources (source-mapped from dist/).
+    const files = new Set<string>();
+    const walk = (n: FrameNode) => {
+      files.add(n.file);
+      for (const c of n.children) walk(c);
+    };
+    walk(tree.root);
+    expect(
+      [...files].some((f) => /service\/src\/\S+\.ts$/.test(f)),
+      [...files].join('\n'),
+    ).toBe(true);
   });
 
   it('renders a flamegraph that opens offline in Chromium and shows the service at work', async () => {
@@ -84,9 +95,9 @@ describe('profile:remote against a live service under load', () => {
     // Fastify's request path is in the graph, and search finds it.
     expect(page.dom.highlighted).toBeGreaterThan(0);
     expect(page.dom.matched).toMatch(/^matched: (?!0\.00%)[\d.]+%$/);
-    // The service's own TypeScript sources (source-mapped) are named in the top list.
+    // The top list is filled (which functions make it depends on the run; the
+    // source-mapped frames are checked on the pprof file above).
     expect(page.dom.topRows).toBeGreaterThan(10);
-    expect(page.dom.topText).toMatch(/service\/src\/\S+\.ts:\d+/);
     // A drawn graph, not a blank page: many colours, much non-background.
     expect(page.distinctColors).toBeGreaterThan(20);
     expect(page.nonBackgroundShare).toBeGreaterThan(0.15);
