@@ -31,7 +31,8 @@ import {
   type TemplateVariable,
   templateVariables,
 } from '../../dashboards/check/sources.js';
-import { freePort, type RunningService, startService } from '../../service/test/helpers/service-process.js';
+import { freePort } from '../../scripts/lib/free-port.js';
+import { type RunningService, startService } from '../../service/test/helpers/service-process.js';
 import { interpolate, type ResolvedVariable, resolveVariables } from './lib/grafana-variables.js';
 import { type KubeFixtureExporter, startKubeFixtureExporter } from './lib/kube-fixture-exporter.js';
 import {

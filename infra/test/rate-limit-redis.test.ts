@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type RunningService, startService, waitFor } from '../../service/test/helpers/service-process.js';
+import { freePort } from '../../scripts/lib/free-port.js';
+import { type RunningService, startService, waitFor } from '../../service/test/helpers/service-process.js';
 
 let redis: ChildProcess;
 let redisPort: number;

@@ -26,8 +26,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
+import { freePorts } from '../../scripts/lib/free-port.js';
 import type { K8sObject } from '../tools/k8s-object.js';
-import { ConfigMapVolume, freePort, startPod, stopPod, waitFor } from '../tools/pod.js';
+import { ConfigMapVolume, startPod, stopPod, waitFor } from '../tools/pod.js';
 import { helmTemplate, installToolchain, newestKubernetes, REPO } from '../tools/toolchain.js';
 
 const { values: args } = parseArgs({
@@ -72,7 +73,7 @@ async function startToReady(node: string, runs: number) {
   const selfReported: number[] = [];
   for (let i = 0; i < runs; i++) {
     const volume = new ConfigMapVolume(cm.data);
-    const [port, adminPort] = [await freePort(), await freePort()];
+    const [port, adminPort] = await freePorts(2);
     const t0 = performance.now();
     const pod = startPod(
       deployment,

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigMapVolume, freePort, type Pod, startPod, stopPod, waitFor } from '../tools/pod.js';
+import { freePort, freePorts } from '../../scripts/lib/free-port.js';
+import { ConfigMapVolume, type Pod, startPod, stopPod, waitFor } from '../tools/pod.js';
 import { find, type K8sObject, objects, render } from './helpers/render.js';
 
 const SECRETS = {
@@ -179,11 +180,8 @@ describe('config the values schema rejects', () => {
     const file = join(dir, `${_what.replaceAll(' ', '-')}-config.yaml`);
     writeFileSync(file, stringify(config));
     const d = find(objects('defaults'), 'Deployment', 'periscope');
-    const pod = startPod(d, {
-      PORT: String(await freePort()),
-      ADMIN_PORT: String(await freePort()),
-      CONFIG_FILE: file,
-    });
+    const [port, adminPort] = await freePorts(2);
+    const pod = startPod(d, { PORT: String(port), ADMIN_PORT: String(adminPort), CONFIG_FILE: file });
     const { code } = await pod.exited;
     expect(code).toBe(1);
     const lines = pod.stderr().trim().split('\n');

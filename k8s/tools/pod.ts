@@ -4,22 +4,11 @@
 // expanded — and the ConfigMap laid out as the kubelet's atomic writer does
 // (a timestamped folder, the ..data symlink, and a symlink per key).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { K8sObject } from './k8s-object.js';
 import { REPO } from './toolchain.js';
-
-export async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
 
 interface EnvVar {
   name: string;

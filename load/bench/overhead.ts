@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../../service/test/helpers/service-process.js';
+import { freePort, freePorts } from '../../scripts/lib/free-port.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVERS = join(ROOT, 'load/bench/servers');
@@ -102,8 +102,7 @@ interface Started {
 }
 
 async function startServer(node: string, v: Variant): Promise<Started> {
-  const port = await freePort();
-  const adminPort = await freePort();
+  const [port, adminPort] = await freePorts(2);
   const { cmd, args } = pin(0, node, v.args);
   const t0 = performance.now();
   const proc = spawn(cmd, args, {

@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../../service/test/helpers/service-process.js';
+import { freePorts } from '../../scripts/lib/free-port.js';
 import { closePools, type Outcome, openLoop, percentile } from './open-loop.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -33,7 +33,7 @@ interface Instance {
 }
 
 async function start(node: string, env: Record<string, string> = {}): Promise<Instance> {
-  const [port, adminPort] = [await freePort(), await freePort()];
+  const [port, adminPort] = await freePorts(2);
   const args = ['--import', './dist/telemetry/register.js', 'dist/main.js'];
   const cmd = cpus().length >= 2 ? 'taskset' : node;
   const proc = spawn(cmd, cpus().length >= 2 ? ['-c', '0', node, ...args] : args, {

@@ -5,10 +5,10 @@
 // by other tools (profiling) through run.ts.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../scripts/lib/free-port.js';
 import { readFdLimits } from './limits.js';
 import type { FdLimits } from './types.js';
 
@@ -60,19 +60,6 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of live) c.kill('SIGTERM');
 });
-
-/** A free TCP port on loopback (the kernel picks; another process could take it before we do — start() retries). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export function ensureBuild(): void {
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-build.mjs')], {
@@ -140,7 +127,7 @@ async function waitReady(adminUrl: string, child: ChildProcess, timeoutMs: numbe
 async function startOnce(opts: StartServiceOptions, logFile: string): Promise<ServiceHandle> {
   const nodeBin = opts.nodeBin ?? process.env.LOAD_SERVICE_NODE ?? process.execPath;
   const version = nodeVersion(nodeBin);
-  const [port, adminPort] = [await freePort(), await freePort()];
+  const [port, adminPort] = await freePorts(2);
   const env = {
     ...process.env,
     PORT: String(port),

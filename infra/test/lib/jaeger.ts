@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../../service/test/helpers/service-process.js';
+import { freePorts } from '../../../scripts/lib/free-port.js';
 
 export interface JaegerSpan {
   traceID: string;
@@ -63,7 +63,7 @@ export function jaegerBinary(): string {
 }
 
 export async function startJaeger(): Promise<RunningJaeger> {
-  const [otlp, query, grpc, health] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [otlp, query, grpc, health] = await freePorts(4);
   const dir = await mkdtemp(join(tmpdir(), 'periscope-jaeger-'));
   const config = join(dir, 'jaeger.yaml');
   await writeFile(

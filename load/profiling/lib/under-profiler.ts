@@ -13,7 +13,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureBuild, freePort } from '../../lib/service.js';
+import { freePorts } from '../../../scripts/lib/free-port.js';
+import { ensureBuild } from '../../lib/service.js';
 import { display, PROFILES_DIR, REPO_ROOT, stamp } from './paths.js';
 import { shellQuote } from './shell.js';
 import { installTools } from './tools.js';
@@ -159,10 +160,7 @@ export async function profileUnderLoad(opts: ProfileOptions): Promise<ProfileRes
   const tools = installTools();
   ensureBuild();
 
-  const port = await freePort();
-  // The kernel may hand the same free port out twice in a row.
-  let adminPort = await freePort();
-  while (adminPort === port) adminPort = await freePort();
+  const [port, adminPort] = await freePorts(2);
   const url = `http://127.0.0.1:${port}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const loadLog = join(dir, 'load.log');

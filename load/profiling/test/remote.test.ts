@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/lib/free-port.js';
 import { renderInChromium } from '../../lib/chromium.js';
-import { freePort, type ServiceHandle, startService } from '../../lib/service.js';
+import { type ServiceHandle, startService } from '../../lib/service.js';
 import { buildCallTree, decodePprof, type FrameNode } from '../lib/pprof-tree.js';
 import { printedPath, runCli } from './helpers.js';
 

@@ -1,21 +1,10 @@
 // Runs the built service (dist/) as a real process, the way `npm start` and the
 // container do, on free ports, and collects its log lines.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../../scripts/lib/free-port.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
 
 export interface RunningService {
   proc: ChildProcess;
@@ -39,8 +28,7 @@ export interface StartOptions {
 }
 
 export async function startService(opts: StartOptions = {}): Promise<RunningService> {
-  const port = await freePort();
-  const adminPort = await freePort();
+  const [port, adminPort] = await freePorts(2);
   const args = [...(opts.preload === false ? [] : ['--import', './dist/telemetry/register.js']), 'dist/main.js'];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
