@@ -11,7 +11,9 @@
 //     the offered rate.
 // The ramp stops after two saturated steps in a row (one can be noise on a
 // shared machine); the knee is the last step before the first of them.
-import type { KneeAnalysis } from './types.js';
+import type { KneeAnalysis, StepStat } from './types.js';
+
+export type { StepStat } from './types.js';
 
 export const ERROR_RATIO_LIMIT = 0.01;
 export const MIN_GAIN = 0.05;
@@ -19,16 +21,6 @@ export const P99_RISE = 0.3;
 export const DROP = 0.1;
 export const RATE_SHORTFALL = 0.95;
 export const CONFIRM_STEPS = 2;
-
-export interface StepStat {
-  step: string;
-  connections: number;
-  /** Offered rate in open-loop mode, null in closed loop. */
-  rate: number | null;
-  rps: number;
-  p99Ms: number;
-  errorRatio: number;
-}
 
 export function assessStep(
   previous: readonly StepStat[],

@@ -224,19 +224,11 @@ export async function runScenario(name: string, options: RunOptions = {}): Promi
     generator = new Generator({
       prefix: [...prlimitPrefix(nofile, havePrlimit), ...tasksetPrefix(cpuPlan.generator)],
       onSample: (raw: RawSample) => {
+        const { at, ...measured } = raw;
         const sample: ClientSample = {
-          t: Math.round((raw.at - runStart) / 10) / 100,
-          step: raw.step,
-          windowS: raw.windowS,
-          connections: raw.connections,
-          responses: raw.responses,
+          t: Math.round((at - runStart) / 10) / 100,
+          ...measured,
           rps: Math.round((raw.responses / (raw.windowS || 1)) * 10) / 10,
-          latencyMs: raw.latencyMs,
-          status: raw.status,
-          errors: raw.errors,
-          warmup: raw.warmup,
-          generatorCpu: raw.generatorCpu,
-          generatorElu: raw.generatorElu,
         };
         client.push(sample);
         out.update(formatProgress(name, sample, plannedS, scraper?.last), sample.t, sample.step);

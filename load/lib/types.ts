@@ -226,21 +226,23 @@ export interface LoadResult {
   files: { json: string; html: string; serverLog: string | null };
 }
 
+/** What `stress` measured at one ramp step. */
+export interface StepStat {
+  step: string;
+  connections: number;
+  /** Offered rate in open-loop mode, null in closed loop. */
+  rate: number | null;
+  rps: number;
+  p99Ms: number;
+  errorRatio: number;
+}
+
 export interface KneeAnalysis {
   kind: 'knee';
   /** One row per ramp step, in order. */
-  steps: Array<{
-    step: string;
-    connections: number;
-    rate: number | null;
-    rps: number;
-    p99Ms: number;
-    errorRatio: number;
-    saturated: boolean;
-    reason: string | null;
-  }>;
+  steps: Array<StepStat & { saturated: boolean; reason: string | null }>;
   /** The last step before saturation: the highest load the service took without falling over. */
-  knee: { step: string; connections: number; rate: number | null; rps: number; p99Ms: number } | null;
+  knee: Omit<StepStat, 'errorRatio'> | null;
   saturatedAt: string | null;
   verdict: string;
 }

@@ -1,7 +1,7 @@
 // Messages between the runner and the load-generator process (Node IPC, JSON).
 // The generator is its own process so it can be pinned to its own core,
 // away from the service and from the runner's scraping and reporting.
-import type { FdLimits, LatencySummary, PhaseSpec, PhaseSummary, StepSpec } from '../types.js';
+import type { ClientSample, FdLimits, LatencySummary, PhaseSpec, PhaseSummary, StepSpec } from '../types.js';
 
 export type ToGenerator =
   | { type: 'run'; step: StepSpec }
@@ -10,20 +10,10 @@ export type ToGenerator =
   /** Report the whole-run summary and exit. */
   | { type: 'finish' };
 
-export interface RawSample {
+/** A client-side window as the generator measures it: ClientSample with an epoch time, before the runner adds `t` and `rps`. */
+export interface RawSample extends Omit<ClientSample, 't' | 'rps'> {
   /** Epoch ms at the end of the window. */
   at: number;
-  windowS: number;
-  step: string;
-  connections: number;
-  responses: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number } | null;
-  status: Record<string, number>;
-  errors: Record<string, number>;
-  warmup: boolean;
-  /** The generator's own CPU (1 = one core) and event-loop utilization over the window: is it the bottleneck? */
-  generatorCpu: number;
-  generatorElu: number;
 }
 
 export interface TotalSummary {
