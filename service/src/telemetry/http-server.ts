@@ -114,11 +114,6 @@ export function recordRequestError(raw: IncomingMessage, err: Error, logged: boo
   }
 }
 
-/** The span of a request (a non-recording one when unsampled), for user code that wants to annotate it. */
-export function requestSpan(request: FastifyRequest): Span | undefined {
-  return (request.raw as RawRequest)[kTelemetry]?.span;
-}
-
 function callHandler(
   handler: RouteOptions['handler'],
   self: FastifyInstance,
@@ -154,7 +149,7 @@ export class HttpServerTelemetry {
   /** Options for the Fastify factory: the default (404) child-logger factory and the log controller. */
   fastifyOptions(): Pick<FastifyServerOptions, 'childLoggerFactory' | 'logController'> {
     return {
-      childLoggerFactory: this.#childLoggerFactory(undefined),
+      childLoggerFactory: this.#childLoggerFactory((method) => this.#routeFor(method, undefined)),
       logController: new ObservingLogController(this),
     };
   }
@@ -162,10 +157,18 @@ export class HttpServerTelemetry {
   /** An onRoute hook: per-route child-logger factory and a handler that runs in the span's context. */
   readonly onRoute = (route: RouteOptions): void => {
     if (route.config && (route.config as { telemetry?: boolean }).telemetry === false) return;
-    const method = Array.isArray(route.method) ? undefined : normalizeMethod(String(route.method));
     const template = route.url;
-    const perRoute = method ? new RouteTelemetry(method, template, this.#o.metrics, true) : undefined;
-    route.childLoggerFactory = this.#childLoggerFactory(perRoute, template);
+    // Resolved once per route and method, not per request.
+    const byMethod = new Map<string, RouteTelemetry>();
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) {
+      const method = normalizeMethod(String(m));
+      byMethod.set(method, new RouteTelemetry(method, template, this.#o.metrics, true));
+    }
+    const only = byMethod.size === 1 ? [...byMethod.values()][0] : undefined;
+    route.childLoggerFactory = this.#childLoggerFactory(
+      only ? () => only : (method) => byMethod.get(method) ?? this.#routeFor(method, template),
+      template,
+    );
     const handler = route.handler;
     route.handler = function tracedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const t = (request.raw as RawRequest)[kTelemetry];
@@ -186,9 +189,8 @@ export class HttpServerTelemetry {
     return r;
   }
 
-  #childLoggerFactory(perRoute: RouteTelemetry | undefined, template?: string) {
+  #childLoggerFactory(routeOf: (method: string) => RouteTelemetry, template?: string) {
     const { serverSpans, propagator } = this.#o;
-    const self = this;
     return function childLoggerFactory(
       this: unknown,
       logger: FastifyBaseLogger,
@@ -198,7 +200,7 @@ export class HttpServerTelemetry {
     ): FastifyBaseLogger {
       const start = performance.now();
       const method = normalizeMethod(raw.method);
-      const rt = perRoute ?? self.#routeFor(method, template);
+      const rt = routeOf(method);
       const parent = propagator.extract(ROOT_CONTEXT, raw.headers, defaultTextMapGetter);
       const span = serverSpans.start(rt.spanName, parent);
       const sc = span.spanContext();
@@ -335,17 +337,19 @@ function setStartAttributes(span: Span, raw: IncomingMessage, method: string, te
 
 function endSpan(t: RequestTelemetry, status: number, complete: boolean): void {
   const span = t.span;
-  if (complete) span.setAttribute('http.response.status_code', status);
   if (!complete) {
     span.setAttribute('error.type', 'client_closed');
     span.setStatus({
       code: SpanStatusCode.ERROR,
       message: 'client closed the connection before the response completed',
     });
-  } else if (status >= 500) {
-    span.setAttribute('error.type', t.error?.name && t.error.name !== 'Error' ? t.error.name : String(status));
-    span.setStatus({ code: SpanStatusCode.ERROR });
-    if (t.error) span.recordException(t.error);
+  } else {
+    span.setAttribute('http.response.status_code', status);
+    if (status >= 500) {
+      span.setAttribute('error.type', t.error?.name && t.error.name !== 'Error' ? t.error.name : String(status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      if (t.error) span.recordException(t.error);
+    }
   }
   span.end();
 }
