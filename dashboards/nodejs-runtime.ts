@@ -3,7 +3,7 @@
 // Node.js service), GC, heap spaces, RSS, handles, CPU, worker threads.
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { periscopeDashboard } from './lib/dashboard.js';
-import { PromQueryFormat, query, stat, table, timeseries } from './lib/panels.js';
+import { PromQueryFormat, query, redFrom, stat, table, timeseries } from './lib/panels.js';
 import { PODS, quantile, sel, sumRate } from './lib/promql.js';
 import * as v from './lib/variables.js';
 
@@ -29,10 +29,7 @@ export function nodejsRuntime() {
           unit: 'percentunit',
           min: 0,
           max: 1,
-          thresholds: [
-            { value: null, color: 'green' },
-            { value: 0.9, color: 'red' },
-          ],
+          thresholds: redFrom(0.9),
         }),
       )
       .withPanel(

@@ -8,7 +8,7 @@
 // without them (the local compose stack) these panels are empty.
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { periscopeDashboard } from './lib/dashboard.js';
-import { query, stat, stateTimeline, timeseries, valueMappings } from './lib/panels.js';
+import { query, redFrom, stat, stateTimeline, timeseries, valueMappings } from './lib/panels.js';
 import { PODS, sel, sumRate } from './lib/promql.js';
 import * as v from './lib/variables.js';
 
@@ -190,10 +190,7 @@ export function scale() {
           min: 0,
           span: 18,
           height: 6,
-          thresholds: [
-            { value: null, color: 'green' },
-            { value: 2, color: 'red' },
-          ],
+          thresholds: redFrom(2),
         }),
       )
       .withPanel(

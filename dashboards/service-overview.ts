@@ -6,9 +6,11 @@
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { periscopeDashboard } from './lib/dashboard.js';
 import {
+  greenFrom,
   heatmap,
   PromQueryFormat,
   query,
+  redFrom,
   stat,
   stateTimeline,
   table,
@@ -49,10 +51,7 @@ export function serviceOverview() {
           queries: [query(`1 - namespace_job:http_server_request_errors:ratio_rate1d${sel(SERVICE)}`, 'availability')],
           unit: 'percentunit',
           span: 6,
-          thresholds: [
-            { value: null, color: 'red' },
-            { value: 0.999, color: 'green' },
-          ],
+          thresholds: greenFrom(0.999),
         }),
       )
       .withPanel(
@@ -63,10 +62,7 @@ export function serviceOverview() {
           queries: [query(`1 - namespace_job:http_server_request_slow:ratio_rate1d${sel(SERVICE)}`, 'within 1 s')],
           unit: 'percentunit',
           span: 6,
-          thresholds: [
-            { value: null, color: 'red' },
-            { value: 0.99, color: 'green' },
-          ],
+          thresholds: greenFrom(0.99),
         }),
       )
       .withPanel(
@@ -85,10 +81,7 @@ export function serviceOverview() {
           queries: [query(`namespace_job:http_server_request_errors:ratio_rate5m${sel(SERVICE)}`, '5xx')],
           unit: 'percentunit',
           span: 6,
-          thresholds: [
-            { value: null, color: 'green' },
-            { value: 14.4 * AVAILABILITY_BUDGET, color: 'red' },
-          ],
+          thresholds: redFrom(14.4 * AVAILABILITY_BUDGET),
         }),
       )
       .withPanel(
@@ -145,10 +138,7 @@ export function serviceOverview() {
           unit: 'percentunit',
           min: 0,
           span: 8,
-          thresholds: [
-            { value: null, color: 'green' },
-            { value: 14.4 * AVAILABILITY_BUDGET, color: 'red' },
-          ],
+          thresholds: redFrom(14.4 * AVAILABILITY_BUDGET),
         }),
       )
       .withPanel(
@@ -177,10 +167,7 @@ export function serviceOverview() {
           ],
           unit: 's',
           min: 0,
-          thresholds: [
-            { value: null, color: 'green' },
-            { value: 1, color: 'red' },
-          ],
+          thresholds: redFrom(1),
         }),
       )
       .withPanel(
@@ -190,10 +177,7 @@ export function serviceOverview() {
           queries: [query(quantile(0.99, HTTP, ROUTES, ['http_route']), '{{http_route}}', { exemplar: true })],
           unit: 's',
           min: 0,
-          thresholds: [
-            { value: null, color: 'green' },
-            { value: 1, color: 'red' },
-          ],
+          thresholds: redFrom(1),
         }),
       )
       .withPanel(

@@ -82,6 +82,18 @@ export interface PanelOptions {
   thresholds?: ReadonlyArray<{ value: number | null; color: string }>;
 }
 
+/** Green, turning red at `value` and above. */
+export const redFrom = (value: number): PanelOptions['thresholds'] => [
+  { value: null, color: 'green' },
+  { value, color: 'red' },
+];
+
+/** Red, turning green at `value` and above (an objective to reach). */
+export const greenFrom = (value: number): PanelOptions['thresholds'] => [
+  { value: null, color: 'red' },
+  { value, color: 'green' },
+];
+
 function thresholds(steps: PanelOptions['thresholds']): ThresholdsConfigBuilder {
   return new ThresholdsConfigBuilder()
     .mode(ThresholdsMode.Absolute)
