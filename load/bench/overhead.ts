@@ -22,9 +22,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, freePorts } from '../../scripts/lib/free-port.js';
+import { REPO_ROOT } from '../lib/service.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const SERVERS = join(ROOT, 'load/bench/servers');
+const SERVERS = join(REPO_ROOT, 'load/bench/servers');
 
 interface Variant {
   name: string;
@@ -106,7 +106,7 @@ async function startServer(node: string, v: Variant): Promise<Started> {
   const { cmd, args } = pin(0, node, v.args);
   const t0 = performance.now();
   const proc = spawn(cmd, args, {
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
@@ -194,7 +194,7 @@ async function main() {
       connections: { type: 'string', default: '100' },
       variants: { type: 'string', default: 'bare,periscope,sampled100,tutorial' },
       node: { type: 'string' },
-      out: { type: 'string', default: join(ROOT, 'results', 'bench') },
+      out: { type: 'string', default: join(REPO_ROOT, 'results', 'bench') },
     },
   });
   try {
@@ -210,7 +210,7 @@ async function main() {
     (() => {
       try {
         return join(
-          execFileSync('bash', [join(ROOT, 'infra/tools/install-node24.sh')], { encoding: 'utf8' }).trim(),
+          execFileSync('bash', [join(REPO_ROOT, 'infra/tools/install-node24.sh')], { encoding: 'utf8' }).trim(),
           'node',
         );
       } catch {

@@ -20,9 +20,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePorts } from '../../scripts/lib/free-port.js';
+import { REPO_ROOT } from '../lib/service.js';
 import { closePools, type Outcome, openLoop, percentile } from './open-loop.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const ROUTE = '/api/report?rows=2000';
 
 interface Instance {
@@ -37,7 +37,7 @@ async function start(node: string, env: Record<string, string> = {}): Promise<In
   const args = ['--import', './dist/telemetry/register.js', 'dist/main.js'];
   const cmd = cpus().length >= 2 ? 'taskset' : node;
   const proc = spawn(cmd, cpus().length >= 2 ? ['-c', '0', node, ...args] : args, {
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(adminPort), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -314,12 +314,12 @@ async function main() {
       node: { type: 'string' },
       overload: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '15' },
-      out: { type: 'string', default: join(ROOT, 'results', 'bench') },
+      out: { type: 'string', default: join(REPO_ROOT, 'results', 'bench') },
     },
   });
   const node =
     values.node ??
-    join(execFileSync('bash', [join(ROOT, 'infra/tools/install-node24.sh')], { encoding: 'utf8' }).trim(), 'node');
+    join(execFileSync('bash', [join(REPO_ROOT, 'infra/tools/install-node24.sh')], { encoding: 'utf8' }).trim(), 'node');
   const nodeVersion = execFileSync(node, ['-v'], { encoding: 'utf8' }).trim();
   if (cpus().length >= 2) {
     try {

@@ -6,7 +6,8 @@
 // it and prints the path of clinic's HTML report. clinic.js is no longer
 // maintained; what works on which Node version is in docs/profiling.md.
 // Exit codes: 0 done, 2 bad usage, 3 the report could not be made.
-import { COMMON_HELP, parseProfileArgs, UsageError } from './lib/cli-args.js';
+import { UsageError } from '../lib/errors.js';
+import { COMMON_HELP, parseProfileArgs } from './lib/cli-args.js';
 import { display } from './lib/paths.js';
 import { ProfileError, type Profiler, profileUnderLoad } from './lib/under-profiler.js';
 

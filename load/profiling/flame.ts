@@ -3,7 +3,8 @@
 // Builds the service, runs it under 0x, drives a load scenario from load/,
 // stops it, and prints the path of the flamegraph HTML (profiles/…/flamegraph.html).
 // Exit codes: 0 done, 2 bad usage, 3 the profile could not be made.
-import { COMMON_HELP, parseProfileArgs, UsageError } from './lib/cli-args.js';
+import { UsageError } from '../lib/errors.js';
+import { COMMON_HELP, parseProfileArgs } from './lib/cli-args.js';
 import { display } from './lib/paths.js';
 import { ProfileError, profileUnderLoad } from './lib/under-profiler.js';
 

@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '../lib/errors.js';
 import { renderFlamegraphHtml } from './lib/flamegraph-html.js';
 import { display, PROFILES_DIR, stamp } from './lib/paths.js';
 import { buildCallTree, decodePprof } from './lib/pprof-tree.js';
@@ -30,7 +31,6 @@ and writes the pprof file and a self-contained flamegraph HTML under profiles/.
 Then open the HTML, or explore the pprof file: go tool pprof -http=127.0.0.1:0 FILE
 `;
 
-class UsageError extends Error {}
 class FetchError extends Error {}
 
 interface Args {

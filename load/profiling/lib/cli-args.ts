@@ -4,11 +4,8 @@
 //
 // The scenario comes first when given. Options this tool does not know are
 // passed to `npm run load` unchanged (--duration, --connections, --route, ...).
+import { UsageError } from '../../lib/errors.js';
 import { scenarios } from '../../lib/run.js';
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export interface ProfileArgs {
   scenario: string;

@@ -1,8 +1,8 @@
 // Where profiling output goes and how it is named.
 import { relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../../lib/service.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { REPO_ROOT };
 /** Profiles and flamegraphs land here (gitignored). */
 export const PROFILES_DIR = `${REPO_ROOT}profiles`;
 
