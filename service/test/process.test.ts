@@ -74,6 +74,26 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('when stdout goes away', () => {
+  // The log reader exits (a crashed collector, `npm start | head`): writes
+  // fail with EPIPE. Serving must go on, and shutdown must still end — pino's
+  // own sonic-boom 4 retried a failed flushSync forever, so the process hung.
+  it('keeps serving, says so once on stderr, and still shuts down with exit 0', async () => {
+    svc = await startService({ env: { SHUTDOWN_DELAY_MS: '0', ACCESS_LOG: 'all' } });
+    const s = svc;
+    s.proc.stdout?.destroy();
+    for (let i = 0; i < 20; i++) expect((await get(`${s.url}/`)).status).toBe(200);
+    await waitFor(() => s.stderr().includes('log output failed'), 5000);
+    expect(s.stderr().match(/log output failed/g)).toHaveLength(1);
+    s.proc.kill('SIGTERM');
+    const exit = await Promise.race([
+      s.exited,
+      new Promise((resolve) => setTimeout(() => resolve('still running 8 s after SIGTERM'), 8000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+});
+
 describe('start-up configuration errors', () => {
   it('stops with exit 1 and one line naming the variable, the value and what is allowed', async () => {
     svc = await startService({ env: { PORT: 'abc' }, waitReady: false });

@@ -3,11 +3,24 @@
 // Writes go through an asynchronous sonic-boom destination (a blocking write
 // per line costs throughput under load); `flushLogs()` drains it synchronously
 // on the way out so the last lines before exit are never lost.
+//
+// stdout can fail under us: its reader exits (`npm start | head`, a crashed
+// log collector) and every write gets EPIPE, or it stalls and lines pile up.
+// Neither may stop the service: after a write error lines are dropped, one
+// line on stderr says so, and the process keeps serving and still shuts down;
+// a stalled stdout holds at most MAX_BUFFERED_BYTES, then lines are dropped
+// (also said once). sonic-boom is our own dependency at ≥5, not pino's 4.x:
+// 4.x retried a failed flushSync forever, which hung shutdown on EPIPE
+// (test: process.test.ts, "when stdout goes away").
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import type { SonicBoom as SonicBoomClass } from 'sonic-boom';
 import type { Env } from '../config/env.js';
 
 export type { Logger };
+
+// CommonJS without a named export Node can see; its types describe the class.
+const { SonicBoom } = createRequire(import.meta.url)('sonic-boom') as { SonicBoom: typeof SonicBoomClass };
 
 export interface LoggerSettings {
   level: Env['LOG_LEVEL'];
@@ -20,7 +33,54 @@ export interface LoggerSettings {
   destination?: DestinationStream;
 }
 
-let stdoutDestination: ReturnType<typeof pino.destination> | undefined;
+/** Log output held in memory while stdout is slower than the service (then lines are dropped). */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** stdout as a pino destination that fails soft (see the top of this file). */
+class StdoutDestination implements DestinationStream {
+  readonly #boom = new SonicBoom({ fd: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_BYTES });
+  #failed = false;
+  #warnedDrop = false;
+
+  constructor() {
+    this.#boom.on('error', (err: NodeJS.ErrnoException) => this.#fail(err));
+    this.#boom.on('drop', () => {
+      if (this.#warnedDrop) return;
+      this.#warnedDrop = true;
+      process.stderr.write(
+        `periscope: stdout is not keeping up (${MAX_BUFFERED_BYTES} bytes of log output waiting); log lines are dropped until it catches up\n`,
+      );
+    });
+  }
+
+  write(line: string): void {
+    if (!this.#failed) this.#boom.write(line);
+  }
+
+  flushSync(): void {
+    if (this.#failed) return;
+    try {
+      this.#boom.flushSync();
+    } catch (err) {
+      // EAGAIN past sonic-boom's retries is a full pipe, not a dead one: keep going.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') this.#fail(err as NodeJS.ErrnoException);
+    }
+  }
+
+  #fail(err: NodeJS.ErrnoException): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    try {
+      process.stderr.write(
+        `periscope: log output failed (${err.code ?? err.message}); log lines are dropped from now on\n`,
+      );
+    } catch {
+      // stderr is gone too: nothing left to tell.
+    }
+  }
+}
+
+let stdoutDestination: StdoutDestination | undefined;
 
 function prettyStream(): DestinationStream | undefined {
   // Pretty output is for a human at a terminal. In a pipe or a container it
@@ -49,7 +109,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   let dest = settings.destination;
   if (!dest && settings.format === 'pretty') dest = prettyStream();
   if (!dest) {
-    stdoutDestination ??= pino.destination({ dest: 1, sync: false, minLength: 0 });
+    stdoutDestination ??= new StdoutDestination();
     dest = stdoutDestination;
   }
   return pino(options, dest);
@@ -57,9 +117,5 @@ export function createLogger(settings: LoggerSettings): Logger {
 
 /** Synchronously write out anything still buffered for stdout. Safe to call often. */
 export function flushLogs(): void {
-  try {
-    stdoutDestination?.flushSync();
-  } catch {
-    // EAGAIN on a full pipe or a closed stdout: nothing useful left to do.
-  }
+  stdoutDestination?.flushSync();
 }
