@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds dist/ when it is missing or older than any source file, so `npm start`
+// Builds dist/ (tsc, then the production bundle) when it is missing or older than any source file, so `npm start`
 // always runs what is in service/src without paying for a build it doesn't need.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const entry = join(root, 'dist', 'main.js');
+const bundle = join(root, 'dist', 'bundle', 'periscope.js');
 
 function newestMtime(dir) {
   let newest = 0;
@@ -19,13 +20,15 @@ function newestMtime(dir) {
 
 const sources = [join(root, 'service', 'src'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
 const srcTime = Math.max(...sources.map((p) => (statSync(p).isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)));
-if (existsSync(entry) && statSync(entry).mtimeMs >= srcTime) process.exit(0);
+const builtTime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
+if (Math.min(builtTime(entry), builtTime(bundle)) >= srcTime) process.exit(0);
 
 const tsc = join(root, 'node_modules', '.bin', 'tsc');
 if (!existsSync(tsc)) {
-  if (existsSync(entry)) process.exit(0); // production install without TypeScript: run what was built
+  if (existsSync(entry) && existsSync(bundle)) process.exit(0); // production install without TypeScript: run what was built
   console.error('dist/ is missing and TypeScript is not installed: run `npm install` first');
   process.exit(1);
 }
 process.stderr.write('building dist/ ...\n');
 execFileSync(tsc, ['-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });

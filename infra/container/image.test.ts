@@ -68,9 +68,9 @@ describe('image configuration', () => {
     expect(Number(m?.[1])).toBeGreaterThan(0);
   });
 
-  it('starts node directly with the telemetry preload (exec form, no entrypoint script)', () => {
+  it('starts node directly on the production bundle (exec form, no entrypoint script)', () => {
     expect(config.Entrypoint ?? []).toEqual([]);
-    expect(config.Cmd).toEqual(['node', '--import', './dist/telemetry/register.js', 'dist/main.js']);
+    expect(config.Cmd).toEqual(['node', 'dist/bundle/periscope.js']);
   });
 
   it('sets NODE_ENV=production and exposes the app and admin ports', () => {
@@ -103,6 +103,7 @@ describe('image contents', () => {
     const dist = walk(join(app(), 'dist'));
     expect(dist).toContain('main.js');
     expect(dist).toContain(join('telemetry', 'register.js'));
+    expect(dist).toContain(join('bundle', 'periscope.js'));
     const notCompiled = dist.filter(
       (p) => !lstatSync(join(app(), 'dist', p)).isDirectory() && !/\.js(\.map)?$/.test(p),
     );
@@ -236,7 +237,7 @@ describe('running hardened', () => {
 
   it('runs node as PID 1 of the container, as uid 1000, with no capabilities', () => {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    expect(cmdline).toEqual(['node', '--import', './dist/telemetry/register.js', 'dist/main.js']);
+    expect(cmdline).toEqual(['node', 'dist/bundle/periscope.js']);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (k: string) => new RegExp(`^${k}:\\s*(.+)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/);
     expect(field('NSpid')?.at(-1)).toBe('1');

@@ -95,7 +95,8 @@ export function startPod(deployment: K8sObject, overrides: Record<string, string
   const container = deployment.spec.template.spec.containers[0];
   const env = { ...resolveEnv(container.env, opts.secrets), ...overrides };
   const node = opts.node ?? process.execPath;
-  const argv = [node, '--import', './dist/telemetry/register.js', 'dist/main.js'];
+  // The image's command (Dockerfile CMD).
+  const argv = [node, 'dist/bundle/periscope.js'];
   if (opts.cpus) argv.unshift('taskset', '-c', opts.cpus);
   const [cmd = node, ...args] = argv;
   const proc = spawn(cmd, args, {

@@ -33,7 +33,8 @@ interface Variant {
   env: Record<string, string>;
 }
 
-const SERVICE = ['--import', './dist/telemetry/register.js', 'dist/main.js'];
+// What `npm start` and the image run (the production bundle, scripts/bundle.mjs).
+const SERVICE = ['dist/bundle/periscope.js'];
 const QUIET = { LOG_LEVEL: 'warn' };
 
 function variants(sinkUrl: string): Record<string, Variant> {

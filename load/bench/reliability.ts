@@ -34,7 +34,8 @@ interface Instance {
 
 async function start(node: string, env: Record<string, string> = {}): Promise<Instance> {
   const [port, adminPort] = await freePorts(2);
-  const args = ['--import', './dist/telemetry/register.js', 'dist/main.js'];
+  // What `npm start` and the image run.
+  const args = ['dist/bundle/periscope.js'];
   const cmd = cpus().length >= 2 ? 'taskset' : node;
   const proc = spawn(cmd, cpus().length >= 2 ? ['-c', '0', node, ...args] : args, {
     cwd: REPO_ROOT,

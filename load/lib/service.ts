@@ -1,5 +1,5 @@
-// Starts the service the way production does (`node --import
-// ./dist/telemetry/register.js dist/main.js`) on free loopback ports, waits
+// Starts the service the way production does (`node dist/bundle/periscope.js`,
+// as `npm start` and the image) on free loopback ports, waits
 // for /readyz, and stops it with SIGTERM — the same path a Kubernetes pod
 // takes. Used by the load runner when no --target is given, by the tests, and
 // by other tools (profiling) through run.ts.
@@ -19,7 +19,7 @@ export interface StartServiceOptions {
   nodeBin?: string;
   /** Extra node flags (e.g. --cpu-prof), placed before --import. */
   nodeArgs?: string[];
-  /** Replaces `node [nodeArgs] --import ./dist/telemetry/register.js dist/main.js` entirely (e.g. a profiler wrapper). */
+  /** Replaces `node [nodeArgs] dist/bundle/periscope.js` entirely (e.g. a profiler wrapper). */
   command?: string[];
   /** Command prefix (taskset, prlimit), see cpus.ts and limits.ts. */
   prefix?: string[];
@@ -136,13 +136,7 @@ async function startOnce(opts: StartServiceOptions, logFile: string): Promise<Se
     HOST: '127.0.0.1',
     ...opts.env,
   };
-  const command = opts.command ?? [
-    nodeBin,
-    ...(opts.nodeArgs ?? []),
-    '--import',
-    './dist/telemetry/register.js',
-    'dist/main.js',
-  ];
+  const command = opts.command ?? [nodeBin, ...(opts.nodeArgs ?? []), 'dist/bundle/periscope.js'];
   const [cmd, ...args] = [...(opts.prefix ?? []), ...command];
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');

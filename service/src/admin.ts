@@ -9,7 +9,12 @@ import probes from './admin/probes.js';
 import type { ServiceContext } from './context.js';
 import errorHandler from './plugins/error-handler.js';
 
-export async function buildAdmin(ctx: ServiceContext): Promise<FastifyInstance> {
+export interface AdminOptions {
+  /** Where the running JavaScript and its source maps are (profiles name TypeScript frames with them). */
+  codeDir?: string;
+}
+
+export async function buildAdmin(ctx: ServiceContext, opts: AdminOptions = {}): Promise<FastifyInstance> {
   const admin = Fastify({
     loggerInstance: ctx.logger.child({ server: 'admin' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
@@ -26,6 +31,10 @@ export async function buildAdmin(ctx: ServiceContext): Promise<FastifyInstance> 
     details: () => ({ config_hash: ctx.runtimeConfig.hash }),
   });
   await admin.register(metricsRoute, { registry: ctx.telemetry.metrics.registry });
-  await admin.register(debug, { enabled: ctx.env.PROFILING_ENABLED, token: ctx.env.PROFILING_TOKEN });
+  await admin.register(debug, {
+    enabled: ctx.env.PROFILING_ENABLED,
+    token: ctx.env.PROFILING_TOKEN,
+    sourceMapDir: opts.codeDir,
+  });
   return admin;
 }

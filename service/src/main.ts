@@ -1,5 +1,6 @@
 // Process entrypoint: read configuration, build both servers, listen, and
 // wire the shutdown. Everything else is in app.ts / admin.ts and their plugins.
+import { fileURLToPath } from 'node:url';
 import { buildAdmin } from './admin.js';
 import { buildApp } from './app.js';
 import { ConfigWatcher } from './config/config-watcher.js';
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
     : undefined;
   if (!watcher) resilience.configInfo.set({ hash: runtimeConfig.hash }, 1);
 
-  const admin = await buildAdmin(ctx);
+  // dist/ or, bundled, dist/bundle/: this file's folder either way.
+  const admin = await buildAdmin(ctx, { codeDir: fileURLToPath(new URL('.', import.meta.url)) });
   const app = await buildApp(ctx);
 
   installShutdown({

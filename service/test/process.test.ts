@@ -1,4 +1,4 @@
-// The real process (dist/main.js with the telemetry preload), real signals.
+// The real process (the production bundle, as `npm start` runs it), real signals.
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningService, startService, waitFor } from './helpers/service-process.js';
@@ -91,6 +91,21 @@ describe('when stdout goes away', () => {
       new Promise((resolve) => setTimeout(() => resolve('still running 8 s after SIGTERM'), 8000)),
     ]);
     expect(exit).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('entry points', () => {
+  // `npm start` runs the bundle; the unbundled form is documented for
+  // instrumentations that patch modules at require time (docs/telemetry.md).
+  it.each(['bundle', 'unbundled'] as const)('%s: serves, traces and correlates logs', async (entry) => {
+    svc = await startService({ entry, env: { ACCESS_LOG: 'all', OTEL_TRACES_SAMPLER: 'always_on' } });
+    const s = svc;
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await fetch(`${s.url}/`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(res.status).toBe(200);
+    await waitFor(() => s.logs.some((l) => l.msg === 'request completed'));
+    expect(s.logs.find((l) => l.msg === 'request completed')).toMatchObject({ trace_id: traceId, trace_flags: '01' });
+    expect(s.logs.find((l) => l.msg === 'tracing configured')).toMatchObject({ enabled: true });
   });
 });
 

@@ -1,4 +1,5 @@
-// Preload: `node --import ./dist/telemetry/register.js dist/main.js`.
+// Preload: `node --import ./dist/telemetry/register.js dist/main.js`, or the
+// first import of production.ts (the bundle `npm start` runs).
 //
 // Sets up tracing before the application's modules load, so that any
 // instrumentation a team adds later (database drivers that need patching at

@@ -1,6 +1,8 @@
-// Runs the built service (dist/) as a real process, the way `npm start` and the
-// container do, on free ports, and collects its log lines.
+// Runs the built service as a real process, the way `npm start` and the
+// container do (the production bundle, dist/bundle/periscope.js), on free
+// ports, and collects its log lines.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/lib/free-port.js';
 
@@ -23,13 +25,19 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Wait for /readyz 200 (default true). */
   waitReady?: boolean;
-  /** Run with the telemetry preload, as `npm start` does (default true). */
-  preload?: boolean;
+  /**
+   * What to run: the production bundle, as `npm start` does (default), or the
+   * unbundled dist/ with the telemetry preload (the documented alternative).
+   */
+  entry?: 'bundle' | 'unbundled';
 }
 
 export async function startService(opts: StartOptions = {}): Promise<RunningService> {
   const [port, adminPort] = await freePorts(2);
-  const args = [...(opts.preload === false ? [] : ['--import', './dist/telemetry/register.js']), 'dist/main.js'];
+  const args =
+    opts.entry === 'unbundled'
+      ? ['--import', './dist/telemetry/register.js', 'dist/main.js']
+      : [join(ROOT, 'dist', 'bundle', 'periscope.js')];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
