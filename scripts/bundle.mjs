@@ -11,6 +11,8 @@
 //
 // External (loaded from node_modules at run time, as before):
 //   - native or development-only modules: @datadog/pprof, pino-pretty;
+//   - piscina, which starts its worker threads from a file next to its own
+//     (__dirname): bundled, it would look for that file in dist/bundle/;
 //   - modules the service imports only after it is ready or on demand
 //     (span exporters, undici, ioredis, yaml): bundling them gains nothing.
 // An OpenTelemetry instrumentation that patches a module when it is required
@@ -21,6 +23,7 @@ import { build } from 'esbuild';
 export const EXTERNAL = [
   '@datadog/pprof',
   'pino-pretty',
+  'piscina',
   '@opentelemetry/exporter-trace-otlp-http',
   '@opentelemetry/exporter-trace-otlp-proto',
   'undici',

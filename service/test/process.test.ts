@@ -106,6 +106,14 @@ describe('entry points', () => {
     await waitFor(() => s.logs.some((l) => l.msg === 'request completed'));
     expect(s.logs.find((l) => l.msg === 'request completed')).toMatchObject({ trace_id: traceId, trace_flags: '01' });
     expect(s.logs.find((l) => l.msg === 'tracing configured')).toMatchObject({ enabled: true });
+    // The worker pool starts threads from piscina's own files (why piscina stays outside the bundle).
+    const work = await fetch(`${s.url}/api/work`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'periscope', rounds: 1 }),
+    });
+    expect(work.status).toBe(200);
+    expect(await work.json()).toMatchObject({ top_words: [['periscope', 1]] });
   });
 });
 
