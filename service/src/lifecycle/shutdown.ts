@@ -14,7 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from '../logging/logger.js';
-import { flushLogs } from '../logging/logger.js';
+import { drainLogs, flushLogs } from '../logging/logger.js';
 import type { Lifecycle } from './lifecycle.js';
 
 export interface ShutdownOptions {
@@ -62,6 +62,8 @@ export function installShutdown(opts: ShutdownOptions): { close: () => void; uni
       for (const step of opts.finalize) {
         await step().catch((e: unknown) => logger.warn({ err: e }, 'shutdown step failed'));
       }
+      // Lines still being written go out first, then the last one, synchronously.
+      await drainLogs();
       logger.info(
         { duration_ms: Math.round(performance.now() - started), exit_code: err ? 1 : 0 },
         'shutdown complete',

@@ -57,6 +57,19 @@ class StdoutDestination implements DestinationStream {
     if (!this.#failed) this.#boom.write(line);
   }
 
+  /** Resolves once every line written so far is out, including an asynchronous write in flight (at most `ms`). */
+  drain(ms: number): Promise<void> {
+    if (this.#failed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.#boom.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   flushSync(): void {
     if (this.#failed) return;
     try {
@@ -113,6 +126,16 @@ export function createLogger(settings: LoggerSettings): Logger {
     dest = stdoutDestination;
   }
   return pino(options, dest);
+}
+
+/**
+ * Wait until everything logged so far has reached stdout (bounded by `ms`).
+ * Call before the last lines of a graceful exit: `flushLogs()` alone writes
+ * what is buffered at once, ahead of a write still in flight, and the lines
+ * would reach the log out of order.
+ */
+export function drainLogs(ms = 1000): Promise<void> {
+  return stdoutDestination ? stdoutDestination.drain(ms) : Promise.resolve();
 }
 
 /** Synchronously write out anything still buffered for stdout. Safe to call often. */
