@@ -7,7 +7,7 @@
 #
 # Four stages; only the last one ships:
 #   deps       all dependencies (npm ci), for the build
-#   build      TypeScript -> dist/
+#   build      TypeScript -> dist/, esbuild -> dist/bundle/
 #   prod-deps  production dependencies only (npm ci --omit=dev)
 #   runtime    node, dist/, the production node_modules and package.json
 # The npm stages re-run only when package.json or package-lock.json change.
@@ -34,7 +34,9 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
 # --- compile ----------------------------------------------------------------------
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY service/src ./service/src
+# tsc → dist/, then the production bundle → dist/bundle/ (scripts/bundle.mjs).
 RUN npm run build
 
 # --- production dependencies only -----------------------------------------------
