@@ -14,7 +14,10 @@
 // exec → ready time; and ratios to bare. A benchmark reports; it asserts nothing.
 //
 //   npm run bench:overhead -- [--rounds 3] [--duration 8] [--connections 100]
-//                             [--variants bare,periscope,...] [--node /path/to/node]
+//                             [--starts 7] [--variants bare,periscope,...] [--node /path/to/node]
+//
+// exec → ready is the median of --starts separate cold starts per variant
+// (interleaved, nothing else running): one start is too noisy to report.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -174,6 +177,7 @@ interface Sample extends LoadResult {
   /** Server CPU time per request: steadier than req/s when the machine is shared. */
   cpuUsPerReq: number;
   round: number;
+  /** Median exec → ready of the variant's cold starts (the same value in every round). */
   readyMs: number;
   idleRssMb: number;
   rssMb: number;
@@ -193,6 +197,7 @@ async function main() {
       duration: { type: 'string', default: '8' },
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '100' },
+      starts: { type: 'string', default: '7' },
       variants: { type: 'string', default: 'bare,periscope,sampled100,tutorial' },
       node: { type: 'string' },
       out: { type: 'string', default: join(REPO_ROOT, 'results', 'bench') },
@@ -246,6 +251,20 @@ async function main() {
   console.log(
     `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /`,
   );
+  // Cold starts first, one variant after another, while nothing else runs.
+  const readyByVariant = new Map<string, number[]>(chosen.map((v) => [v.name, []]));
+  for (let i = 0; i < Number(values.starts); i++) {
+    for (const v of chosen) {
+      const s = await startServer(node, v);
+      readyByVariant.get(v.name)?.push(s.readyMs);
+      await stop(s.proc);
+    }
+  }
+  const readyMs = (name: string) => median(readyByVariant.get(name) ?? []);
+  console.log(
+    `exec → ready, median of ${values.starts} starts: ${chosen.map((v) => `${v.name} ${readyMs(v.name).toFixed(0)} ms`).join(', ')}`,
+  );
+
   // All variants run side by side on CPU 0 (an idle server costs nothing) and
   // take turns under load, round after round: background noise on a shared
   // machine then lands on every variant alike instead of on whichever ran last.
@@ -268,7 +287,16 @@ async function main() {
         const cpuUsPerReq = (cpuMicros(pid) - cpu0) / r.requests;
         const rssMb = rssKb(pid, 'VmRSS') / 1024;
         const peakRssMb = rssKb(pid, 'VmHWM') / 1024;
-        samples.push({ ...r, variant: v.name, round, cpuUsPerReq, readyMs: s.readyMs, idleRssMb, rssMb, peakRssMb });
+        samples.push({
+          ...r,
+          variant: v.name,
+          round,
+          cpuUsPerReq,
+          readyMs: readyMs(v.name),
+          idleRssMb,
+          rssMb,
+          peakRssMb,
+        });
         console.log(
           `  round ${round} ${v.name.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s  ${cpuUsPerReq.toFixed(1)} µs CPU/req  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
         );
@@ -318,7 +346,20 @@ async function main() {
   const file = join(values.out as string, `overhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    JSON.stringify({ node: nodeVersion, rounds, duration, connections, cpus: cpus().length, samples, rows }, null, 2),
+    JSON.stringify(
+      {
+        node: nodeVersion,
+        rounds,
+        duration,
+        connections,
+        cpus: cpus().length,
+        readyMsByStart: Object.fromEntries(readyByVariant),
+        samples,
+        rows,
+      },
+      null,
+      2,
+    ),
   );
   console.log(`\nraw results: ${file}`);
 }
