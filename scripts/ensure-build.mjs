@@ -18,7 +18,12 @@ function newestMtime(dir) {
   return newest;
 }
 
-const sources = [join(root, 'service', 'src'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
+const sources = [
+  join(root, 'service', 'src'),
+  join(root, 'tsconfig.json'),
+  join(root, 'tsconfig.build.json'),
+  join(root, 'scripts', 'bundle.mjs'),
+];
 const srcTime = Math.max(...sources.map((p) => (statSync(p).isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)));
 const builtTime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
 if (Math.min(builtTime(entry), builtTime(bundle)) >= srcTime) process.exit(0);
@@ -30,5 +35,5 @@ if (!existsSync(tsc)) {
   process.exit(1);
 }
 process.stderr.write('building dist/ ...\n');
-execFileSync(tsc, ['-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
+// The build is defined once, in package.json ("build": tsc, then the bundle).
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });

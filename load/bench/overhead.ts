@@ -25,7 +25,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, freePorts } from '../../scripts/lib/free-port.js';
-import { REPO_ROOT } from '../lib/service.js';
+import { pollReady, REPO_ROOT } from '../lib/service.js';
 
 const SERVERS = join(REPO_ROOT, 'load/bench/servers');
 
@@ -124,15 +124,14 @@ async function startServer(node: string, v: Variant): Promise<Started> {
   proc.stderr?.on('data', (c) => {
     stderr += c;
   });
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${v.name} exited (${proc.exitCode}): ${stderr}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
-      if (res.status === 200) break;
-    } catch {}
-    if (performance.now() - t0 > 20_000) throw new Error(`${v.name} not ready after 20 s: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  // Polled every 5 ms: the wait is part of what is measured.
+  const state = await pollReady(`http://127.0.0.1:${adminPort}`, {
+    timeoutMs: 20_000,
+    intervalMs: 5,
+    gone: () => proc.exitCode !== null,
+  });
+  if (state === 'gone') throw new Error(`${v.name} exited (${proc.exitCode}): ${stderr}`);
+  if (state === 'timeout') throw new Error(`${v.name} not ready after 20 s: ${stderr}`);
   return { proc, readyMs: performance.now() - t0, port };
 }
 
@@ -177,8 +176,6 @@ interface Sample extends LoadResult {
   /** Server CPU time per request: steadier than req/s when the machine is shared. */
   cpuUsPerReq: number;
   round: number;
-  /** Median exec → ready of the variant's cold starts (the same value in every round). */
-  readyMs: number;
   idleRssMb: number;
   rssMb: number;
   peakRssMb: number;
@@ -292,7 +289,6 @@ async function main() {
           variant: v.name,
           round,
           cpuUsPerReq,
-          readyMs: readyMs(v.name),
           idleRssMb,
           rssMb,
           peakRssMb,
@@ -322,7 +318,7 @@ async function main() {
       cpuUsPerReq: median(mine.map((s) => s.cpuUsPerReq)),
       cpuRatio: bareCpu ? bareCpu / median(mine.map((s) => s.cpuUsPerReq)) : Number.NaN,
       p99: median(mine.map((s) => s.p99)),
-      readyMs: median(mine.map((s) => s.readyMs)),
+      readyMs: readyMs(v.name),
       idleRssMb: median(mine.map((s) => s.idleRssMb)),
       rssMb: median(mine.map((s) => s.rssMb)),
       errors: mine.reduce((a, s) => a + s.errors, 0),

@@ -108,20 +108,38 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-async function waitReady(adminUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new ServiceStartError('exited during start-up');
+export interface PollReadyOptions {
+  timeoutMs: number;
+  /** Pause between attempts (default 100 ms). */
+  intervalMs?: number;
+  /** True once waiting is pointless (the process exited). */
+  gone?: () => boolean;
+}
+
+/** Polls `<adminUrl>/readyz` until it answers 200: 'ready', or why it stopped waiting. */
+export async function pollReady(adminUrl: string, o: PollReadyOptions): Promise<'ready' | 'gone' | 'timeout'> {
+  const deadline = performance.now() + o.timeoutMs;
+  while (performance.now() < deadline) {
+    if (o.gone?.()) return 'gone';
     try {
       const res = await fetch(`${adminUrl}/readyz`, { signal: AbortSignal.timeout(1000) });
       await res.body?.cancel();
-      if (res.status === 200) return;
+      if (res.status === 200) return 'ready';
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
   }
-  throw new ServiceStartError(`not ready within ${timeoutMs} ms`);
+  return o.gone?.() ? 'gone' : 'timeout';
+}
+
+async function waitReady(adminUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const state = await pollReady(adminUrl, {
+    timeoutMs,
+    gone: () => child.exitCode !== null || child.signalCode !== null,
+  });
+  if (state === 'gone') throw new ServiceStartError('exited during start-up');
+  if (state === 'timeout') throw new ServiceStartError(`not ready within ${timeoutMs} ms`);
 }
 
 async function startOnce(opts: StartServiceOptions, logFile: string): Promise<ServiceHandle> {

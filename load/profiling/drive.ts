@@ -9,23 +9,16 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pollReady } from '../lib/service.js';
 import { REPO_ROOT } from './lib/paths.js';
 
 const READY_TIMEOUT_MS = 120_000;
 
+// The first port (admin) is open when this starts; the app may still be starting.
 async function waitReady(adminUrl: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${adminUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
-      await res.body?.cancel();
-      if (res.status === 200) return;
-    } catch {
-      // The first port (admin) is open; the app may still be starting.
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  if ((await pollReady(adminUrl, { timeoutMs: READY_TIMEOUT_MS })) !== 'ready') {
+    throw new Error(`the service was not ready within ${READY_TIMEOUT_MS / 1000} s (${adminUrl}/readyz)`);
   }
-  throw new Error(`the service was not ready within ${READY_TIMEOUT_MS / 1000} s (${adminUrl}/readyz)`);
 }
 
 async function main(): Promise<number> {

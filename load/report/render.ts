@@ -3,6 +3,7 @@
 // it can be attached to a CI run, mailed, or opened years later. The full
 // JSON result is embedded at the end for anyone who wants the raw numbers.
 import { readFileSync } from 'node:fs';
+import { scriptJson } from '../lib/html.js';
 import type { ClientSample, LoadResult, PhaseSummary, ServerSample } from '../lib/types.js';
 import { type Bar, barChart, escapeXml, lineChart, type Series } from './svg-chart.js';
 
@@ -373,8 +374,8 @@ export function renderReport(r: LoadResult): string {
       `Other processes used ${pct(r.environment.otherCpuShare)} of the machine's CPU during the run: figures are noisy.`,
     );
   }
-  // The JSON may contain "</script>" inside strings only if a route does; escape "<" to be safe.
-  const data = JSON.stringify(r).replace(/</g, '\\u003c');
+  // The JSON may contain "</script>" inside strings only if a route does.
+  const data = scriptJson(r);
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -5,6 +5,7 @@
 // details, search to highlight, switch the sample type (e.g. wall time vs
 // samples, in-use bytes vs objects). Below the graph: the top functions by
 // self value, like `go tool pprof -top`.
+import { scriptJson } from '../../lib/html.js';
 import type { CallTree, Category, FrameNode } from './pprof-tree.js';
 
 export interface RenderInfo {
@@ -59,14 +60,6 @@ function pack(tree: CallTree): { strings: string[]; root: Packed } {
     n.children.filter(keep).map(walk),
   ];
   return { strings, root: walk(tree.root) };
-}
-
-/** JSON safe inside a <script> element. */
-function scriptJson(v: unknown): string {
-  return JSON.stringify(v)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }
 
 function escapeHtml(s: string): string {
