@@ -8,6 +8,7 @@
 // native @datadog/pprof, ~10 MB of RSS, and node:inspector) is loaded by the
 // first profile request (routes.ts): an idle service pays nothing either way.
 import type { FastifyPluginAsync } from 'fastify';
+import { keepHotLoopsVisible } from './visible-loops.js';
 
 export interface DebugOptions {
   /** PROFILING_ENABLED. */
@@ -30,6 +31,9 @@ const debug: FastifyPluginAsync<DebugOptions> = async (app, opts) => {
     // env.ts rejects this at start-up; this guards other callers of the plugin.
     throw new Error(`profiling is enabled but the token is missing or shorter than ${MIN_TOKEN_LENGTH} characters`);
   }
+  // Before the app's code warms up: profiles after the first would otherwise
+  // lose hot loops on Node 24 (visible-loops.ts).
+  keepHotLoopsVisible();
   const { default: routes } = await import('./routes.js');
   await app.register(routes, {
     token: opts.token,

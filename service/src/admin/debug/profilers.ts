@@ -5,9 +5,12 @@
 //   cpuPprof      V8's CPU sampler via @datadog/pprof: gzipped pprof protobuf,
 //                 read by `go tool pprof`, Grafana Pyroscope, speedscope.
 //   cpuDevtools   the same sampler via node:inspector: a .cpuprofile JSON for
-//                 Chrome DevTools (Performance panel) or speedscope. No native
-//                 code; on Node 24 it gives the time of functions V8 inlined
-//                 to their callers (the inspector has no per-line mode).
+//                 Chrome DevTools (Performance panel) or speedscope, with the
+//                 timeline pprof has no room for. No native code.
+//
+// Both count a function V8 inlined as part of its caller (V8's doing, every
+// Node version), and both would lose Node 24's hot loops without the flag
+// set by visible-loops.ts (docs/profiling.md, "What a profile can miss").
 //   heapPprof     V8's sampling heap profiler via @datadog/pprof: objects
 //                 allocated during the window and still live at its end.
 //
@@ -55,10 +58,8 @@ export function sourceMapsFrom(dir: string, onError: (err: unknown) => void): So
 }
 
 export async function cpuPprof(durationMs: number, signal: AbortSignal, sourceMapper?: SourceMapper): Promise<Buffer> {
-  // lineNumbers: samples carry the line they were taken on, and V8 resolves
-  // inlined frames. Without it, on Node 24, a function V8 inlined into its
-  // caller disappeared from our probes (its time went to the caller); with it
-  // the function was back in some of them, not all (docs/profiling.md).
+  // lineNumbers: each sample carries the line it was taken on, so
+  // `go tool pprof -lines` points at the hot line, not only the function.
   time.start({ intervalMicros: CPU_SAMPLE_INTERVAL_US, sourceMapper, durationMillis: durationMs, lineNumbers: true });
   try {
     await sleep(durationMs, undefined, { signal });
