@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the service for production: service/src/production.ts and
 // everything it imports → dist/bundle/periscope.js (+ chunks for what loads
-// later, + source maps). Run by `npm run build` after tsc.
+// later, + the span exporters, + source maps). Run by `npm run build` after tsc.
 //
 // Why: resolving and compiling ~500 separate modules was most of the
 // start-up time; one bundle gets to ready in about two thirds of it
@@ -9,52 +9,101 @@
 // stack traces and profiles stay readable (`NODE_OPTIONS=--enable-source-maps`
 // maps stacks to the TypeScript sources).
 //
-// External (loaded from node_modules at run time, as before):
+// External (loaded from node_modules at run time):
 //   - native or development-only modules: @datadog/pprof, pino-pretty;
 //   - piscina, which starts its worker threads from a file next to its own
 //     (__dirname): bundled, it would look for that file in dist/bundle/;
-//   - modules the service imports only after it is ready or on demand
-//     (span exporters, undici, ioredis, yaml). Tried bundled into lazy
-//     chunks: the exporter would load ~70 ms faster, but through esbuild's
-//     dynamic-import interop no span reached Jaeger and undici's Pool came
-//     back undefined (infra/test caught both), so they stay out.
+//   - modules imported only on demand (undici, ioredis, yaml). Tried as lazy
+//     chunks of the bundle: undici's Pool came back undefined through
+//     esbuild's ESM/CommonJS interop (infra/test caught it).
 // An OpenTelemetry instrumentation that patches a module when it is required
 // cannot see a bundled copy: add that module here, or run the unbundled
 // `node --import ./dist/telemetry/register.js dist/main.js` (docs/telemetry.md).
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-export const EXTERNAL = [
-  '@datadog/pprof',
-  'pino-pretty',
-  'piscina',
-  '@opentelemetry/exporter-trace-otlp-http',
-  '@opentelemetry/exporter-trace-otlp-proto',
-  'undici',
-  'ioredis',
-  'yaml',
-];
+export const EXTERNAL = ['@datadog/pprof', 'pino-pretty', 'piscina', 'undici', 'ioredis', 'yaml'];
+
+/** The OTLP span exporters, each built into a CommonJS file of its own (below). */
+const EXPORTERS = {
+  '@opentelemetry/exporter-trace-otlp-proto': 'otlp-exporter-proto',
+  '@opentelemetry/exporter-trace-otlp-http': 'otlp-exporter-http',
+};
 
 const root = new URL('..', import.meta.url).pathname;
+const outdir = 'dist/bundle';
 
-await build({
+// Chunk names are content hashes: without this, old ones pile up.
+rmSync(new URL(`../${outdir}`, import.meta.url), { recursive: true, force: true });
+
+/** Shared by both builds. */
+const common = {
   absWorkingDir: root,
-  entryPoints: { periscope: 'service/src/production.ts' },
-  outdir: 'dist/bundle',
+  outdir,
   bundle: true,
-  // Code behind a dynamic import() (the profiler routes, say) goes into its
-  // own chunk and still loads only when first used.
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
   // Class and function names as written: they appear in logs and profiles.
   keepNames: true,
+  // The packages' ES module builds where they ship one: esbuild can drop
+  // what is never used from those (the semantic-conventions tables, ~200 KB of
+  // the bundle; the exporter's metrics and logs serialisers and
+  // @opentelemetry/sdk-metrics, ~590 KB of the exporter), not from CommonJS.
+  mainFields: ['module', 'main'],
+  logLevel: 'warning',
+};
+
+// 1. The span exporters. Loaded right after ready (telemetry/tracing/
+// deferred-exporter.ts); from node_modules (~150 modules) that held the event
+// loop ~120 ms, and as this file ~15 ms. CommonJS files, not chunks of the
+// ES module bundle: as a chunk, esbuild's interop lost every span (the Jaeger
+// test caught it). The entry is a one-line ES module re-exporting the class,
+// so esbuild writes the CommonJS exports in the form Node's import() can name.
+const exporterEntries = {
+  name: 'exporter-entries',
+  setup(b) {
+    b.onResolve({ filter: /^exporter-entry:/ }, (args) => ({
+      path: args.path.slice('exporter-entry:'.length),
+      namespace: 'exporter-entry',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'exporter-entry' }, (args) => ({
+      contents: `export { OTLPTraceExporter } from '${args.path}';`,
+      resolveDir: root,
+    }));
+  },
+};
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(EXPORTERS).map(([pkg, file]) => [file, `exporter-entry:${pkg}`])),
+  plugins: [exporterEntries],
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+});
+
+// 2. The service. Its import() of an exporter package becomes an import()
+// of the file built above, next to it.
+const exportersPrebuilt = {
+  name: 'exporters-prebuilt',
+  setup(b) {
+    b.onResolve({ filter: /^@opentelemetry\/exporter-trace-otlp-(proto|http)$/ }, (args) => ({
+      path: `./${EXPORTERS[args.path]}.cjs`,
+      external: true,
+    }));
+  },
+};
+await build({
+  ...common,
+  entryPoints: { periscope: 'service/src/production.ts' },
+  plugins: [exportersPrebuilt],
+  // Code behind a dynamic import() (the profiler routes, say) goes into its
+  // own chunk and still loads only when first used.
+  splitting: true,
+  format: 'esm',
   external: EXTERNAL,
   // CommonJS dependencies call require() for Node's built-ins; an ES module
   // has no require of its own.
   banner: {
     js: "import { createRequire as __periscopeRequire } from 'node:module'; const require = __periscopeRequire(import.meta.url);",
   },
-  logLevel: 'warning',
 });

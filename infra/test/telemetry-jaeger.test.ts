@@ -144,4 +144,25 @@ describe('traces in Jaeger', () => {
     const spans = spanTree(await jaeger.waitForTrace(traceId, (t) => t.spans.length >= 1, 5_000));
     expect(spans[0]).toMatchObject({ service: 'periscope-flush', name: 'GET /' });
   });
+
+  it('exports over OTLP/HTTP JSON too (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)', async () => {
+    // The other of the two pre-built exporter files (scripts/bundle.mjs).
+    const traceId = `${'b'.repeat(31)}4`;
+    const svc = await startService({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_SERVICE_NAME: 'periscope-json',
+      },
+    });
+    try {
+      const res = await fetch(`${svc.url}/`, { headers: { traceparent: `00-${traceId}-${CALLER_SPAN}-01` } });
+      expect(res.status).toBe(200);
+      const spans = spanTree(await jaeger.waitForTrace(traceId, (t) => t.spans.length >= 1, 5_000));
+      expect(spans[0]).toMatchObject({ service: 'periscope-json', name: 'GET /', parentSpanId: CALLER_SPAN });
+    } finally {
+      await svc.stop();
+    }
+  });
 });
