@@ -8,3 +8,10 @@ export function scriptJson(v: unknown): string {
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
 }
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text or attribute value for HTML and inline SVG (the five characters XML reserves). */
+export function escapeMarkup(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
+}

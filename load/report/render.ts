@@ -3,9 +3,9 @@
 // it can be attached to a CI run, mailed, or opened years later. The full
 // JSON result is embedded at the end for anyone who wants the raw numbers.
 import { readFileSync } from 'node:fs';
-import { scriptJson } from '../lib/html.js';
+import { escapeMarkup, scriptJson } from '../lib/html.js';
 import type { ClientSample, LoadResult, PhaseSummary, ServerSample } from '../lib/types.js';
-import { type Bar, barChart, escapeXml, lineChart, type Series } from './svg-chart.js';
+import { type Bar, barChart, lineChart, type Series } from './svg-chart.js';
 
 const CSS = readFileSync(new URL('./report.css', import.meta.url), 'utf8');
 
@@ -25,7 +25,7 @@ const num = (v: number, digits = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : num(v));
 const pct = (v: number) => (v === 0 ? '0%' : v < 0.0001 ? '<0.01%' : `${(v * 100).toPrecision(3)}%`);
-const esc = escapeXml;
+const esc = escapeMarkup;
 
 function failuresOf(s: { status: Record<string, number>; errors: Record<string, number> }): number {
   let n = 0;

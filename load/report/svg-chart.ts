@@ -6,6 +6,7 @@
 // diffs; a library bundle would add 50–200 KB of JavaScript to every report
 // for zoom and tooltips (docs/load-testing.md has the measurements). Each
 // point carries its value in a <title>, so hovering still shows numbers.
+import { escapeMarkup } from '../lib/html.js';
 
 export interface Series {
   name: string;
@@ -46,13 +47,6 @@ export interface LineChartSpec {
 const W = 900;
 const H = 260;
 const M = { top: 46, right: 64, bottom: 36, left: 64 };
-
-export function escapeXml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-}
 
 /** A round tick step for a range split in about `count` parts (1, 2 or 5 × 10^k). */
 export function niceStep(range: number, count: number): number {
@@ -127,7 +121,7 @@ function legend(series: Series[], x: number, y: number): string {
   for (const s of series) {
     items.push(
       `<g class="legend-item"><line x1="${cx}" y1="${y}" x2="${cx + 18}" y2="${y}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>` +
-        `<text x="${cx + 22}" y="${y + 4}">${escapeXml(s.name)}</text></g>`,
+        `<text x="${cx + 22}" y="${y + 4}">${escapeMarkup(s.name)}</text></g>`,
     );
     cx += 30 + s.name.length * 6.6;
   }
@@ -141,12 +135,12 @@ export function lineChart(spec: LineChartSpec): string {
   const x1 = width - M.right;
   const y0 = height - M.bottom;
   const y1 = M.top;
-  const title = `<text class="chart-title" x="${x0}" y="16">${escapeXml(spec.title)}${spec.unit ? ` (${escapeXml(spec.unit)})` : ''}</text>`;
-  const open = `<svg class="chart" data-chart="${escapeXml(spec.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(spec.title)}">`;
+  const title = `<text class="chart-title" x="${x0}" y="16">${escapeMarkup(spec.title)}${spec.unit ? ` (${escapeMarkup(spec.unit)})` : ''}</text>`;
+  const open = `<svg class="chart" data-chart="${escapeMarkup(spec.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeMarkup(spec.title)}">`;
 
   const drawn = spec.series.filter((s) => s.points.some(([, y]) => y !== null && Number.isFinite(y)));
   if (drawn.length === 0) {
-    return `${open}${title}<text class="empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">${escapeXml(spec.emptyText ?? 'no data')}</text></svg>`;
+    return `${open}${title}<text class="empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">${escapeMarkup(spec.emptyText ?? 'no data')}</text></svg>`;
   }
   const valid = (s: Series) => s.points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]));
   const xs = drawn.flatMap((s) => s.points.map(([x]) => x));
@@ -171,8 +165,8 @@ export function lineChart(spec: LineChartSpec): string {
     const bx1 = Math.min(x1, xAxis.map(b.to));
     if (bx1 <= bx0) continue;
     parts.push(
-      `<rect class="band" x="${bx0.toFixed(1)}" y="${y1}" width="${(bx1 - bx0).toFixed(1)}" height="${y0 - y1}" fill="${b.color ?? '#9aa5b1'}" fill-opacity="0.15"><title>${escapeXml(b.label)}</title></rect>`,
-      `<text class="band-label" x="${(bx0 + 3).toFixed(1)}" y="${y1 + 11}">${escapeXml(b.label)}</text>`,
+      `<rect class="band" x="${bx0.toFixed(1)}" y="${y1}" width="${(bx1 - bx0).toFixed(1)}" height="${y0 - y1}" fill="${b.color ?? '#9aa5b1'}" fill-opacity="0.15"><title>${escapeMarkup(b.label)}</title></rect>`,
+      `<text class="band-label" x="${(bx0 + 3).toFixed(1)}" y="${y1 + 11}">${escapeMarkup(b.label)}</text>`,
     );
   }
   for (const t of yAxis.ticks) {
@@ -185,7 +179,7 @@ export function lineChart(spec: LineChartSpec): string {
       const y = rAxis.map(t).toFixed(1);
       parts.push(`<text class="tick right" x="${x1 + 6}" y="${y}" dy="4">${formatTick(t)}</text>`);
     }
-    parts.push(`<text class="axis-label" x="${x1 + 6}" y="${y1 - 8}">${escapeXml(spec.rightUnit ?? '')}</text>`);
+    parts.push(`<text class="axis-label" x="${x1 + 6}" y="${y1 - 8}">${escapeMarkup(spec.rightUnit ?? '')}</text>`);
   }
   const xTicks = spec.xScale === 'log' ? xAxis.ticks : linearAxis(xlo, xhi === xlo ? xlo + 1 : xhi, x0, x1).ticks;
   for (const t of xTicks) {
@@ -198,14 +192,14 @@ export function lineChart(spec: LineChartSpec): string {
   parts.push(`<line class="axis" x1="${x0}" y1="${y0}" x2="${x0}" y2="${y1}"/>`);
   if (spec.xLabel)
     parts.push(
-      `<text class="axis-label" x="${x1}" y="${height - 4}" text-anchor="end">${escapeXml(spec.xLabel)}</text>`,
+      `<text class="axis-label" x="${x1}" y="${height - 4}" text-anchor="end">${escapeMarkup(spec.xLabel)}</text>`,
     );
   for (const m of spec.markers ?? []) {
     const x = xAxis.map(m.x);
     if (x < x0 || x > x1) continue;
     parts.push(
       `<line class="marker" x1="${x.toFixed(1)}" y1="${y1}" x2="${x.toFixed(1)}" y2="${y0}"/>`,
-      `<text class="marker-label" x="${(x + 3).toFixed(1)}" y="${y0 - 6}">${escapeXml(m.label)}</text>`,
+      `<text class="marker-label" x="${(x + 3).toFixed(1)}" y="${y0 - 6}">${escapeMarkup(m.label)}</text>`,
     );
   }
 
@@ -227,7 +221,7 @@ export function lineChart(spec: LineChartSpec): string {
       count++;
     }
     parts.push(
-      `<path class="series" data-series="${escapeXml(s.name)}" data-points="${count}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.dashed ? 1.5 : 2}"${s.dashed ? ' stroke-dasharray="5 3"' : ''} stroke-linejoin="round"/>`,
+      `<path class="series" data-series="${escapeMarkup(s.name)}" data-points="${count}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.dashed ? 1.5 : 2}"${s.dashed ? ' stroke-dasharray="5 3"' : ''} stroke-linejoin="round"/>`,
     );
     // Invisible hover targets with the exact values: at most ~60 per series, which keeps a
     // report small (they were three quarters of its size at one per point).
@@ -238,7 +232,7 @@ export function lineChart(spec: LineChartSpec): string {
     for (let i = 0; i < pts.length; i += every) {
       const [x, y] = pts[i] as [number, number];
       dots.push(
-        `<circle class="${s.dots ? 'dot' : 'hit'}" cx="${xAxis.map(x).toFixed(0)}" cy="${ya.map(y).toFixed(0)}" r="${s.dots ? 3.5 : 5}"${s.dots ? ` fill="${s.color}"` : ''}><title>${escapeXml(s.name)} ${formatTick(x)}${escapeXml(spec.xLabel ?? '')}: ${formatTick(y)} ${escapeXml(unit)}</title></circle>`,
+        `<circle class="${s.dots ? 'dot' : 'hit'}" cx="${xAxis.map(x).toFixed(0)}" cy="${ya.map(y).toFixed(0)}" r="${s.dots ? 3.5 : 5}"${s.dots ? ` fill="${s.color}"` : ''}><title>${escapeMarkup(s.name)} ${formatTick(x)}${escapeMarkup(spec.xLabel ?? '')}: ${formatTick(y)} ${escapeMarkup(unit)}</title></circle>`,
       );
     }
     parts.push(`<g class="points">${dots.join('')}</g>`);
@@ -260,12 +254,12 @@ export function barChart(spec: { id: string; title: string; bars: Bar[]; emptyTe
   const rowH = 26;
   const height = 30 + Math.max(1, spec.bars.length) * rowH + 12;
   const parts = [
-    `<svg class="chart" data-chart="${escapeXml(spec.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(spec.title)}">`,
-    `<text class="chart-title" x="${M.left}" y="16">${escapeXml(spec.title)}</text>`,
+    `<svg class="chart" data-chart="${escapeMarkup(spec.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeMarkup(spec.title)}">`,
+    `<text class="chart-title" x="${M.left}" y="16">${escapeMarkup(spec.title)}</text>`,
   ];
   if (spec.bars.length === 0) {
     parts.push(
-      `<text class="empty" x="${width / 2}" y="${30 + 14}" text-anchor="middle">${escapeXml(spec.emptyText ?? 'none')}</text></svg>`,
+      `<text class="empty" x="${width / 2}" y="${30 + 14}" text-anchor="middle">${escapeMarkup(spec.emptyText ?? 'none')}</text></svg>`,
     );
     return parts.join('');
   }
@@ -280,8 +274,8 @@ export function barChart(spec: { id: string; title: string; bars: Bar[]; emptyTe
     const w = b.value > 0 ? Math.max(2, (b.value / max) * span) : 0;
     const share = total > 0 ? ` (${((b.value / total) * 100).toPrecision(3)}%)` : '';
     parts.push(
-      `<text class="bar-label" x="${x0 - 8}" y="${y + 15}" text-anchor="end">${escapeXml(b.label)}</text>`,
-      `<rect class="bar" data-bar="${escapeXml(b.label)}" x="${x0}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${b.color}"><title>${escapeXml(b.label)}: ${b.value}</title></rect>`,
+      `<text class="bar-label" x="${x0 - 8}" y="${y + 15}" text-anchor="end">${escapeMarkup(b.label)}</text>`,
+      `<rect class="bar" data-bar="${escapeMarkup(b.label)}" x="${x0}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${b.color}"><title>${escapeMarkup(b.label)}: ${b.value}</title></rect>`,
       `<text class="bar-value" x="${(x0 + w + 6).toFixed(1)}" y="${y + 15}">${b.value.toLocaleString('en-US')}${share}</text>`,
     );
   });

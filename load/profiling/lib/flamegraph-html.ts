@@ -5,7 +5,7 @@
 // details, search to highlight, switch the sample type (e.g. wall time vs
 // samples, in-use bytes vs objects). Below the graph: the top functions by
 // self value, like `go tool pprof -top`.
-import { scriptJson } from '../../lib/html.js';
+import { escapeMarkup, scriptJson } from '../../lib/html.js';
 import type { CallTree, Category, FrameNode } from './pprof-tree.js';
 
 export interface RenderInfo {
@@ -62,10 +62,6 @@ function pack(tree: CallTree): { strings: string[]; root: Packed } {
   return { strings, root: walk(tree.root) };
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function renderFlamegraphHtml(tree: CallTree, info: RenderInfo): string {
   const data = {
     ...pack(tree),
@@ -83,7 +79,7 @@ export function renderFlamegraphHtml(tree: CallTree, info: RenderInfo): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(info.title)}</title>
+<title>${escapeMarkup(info.title)}</title>
 <style>
   body { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1d1d1f; background: #fff; }
   header { padding: 12px 16px 6px; }
@@ -109,8 +105,8 @@ export function renderFlamegraphHtml(tree: CallTree, info: RenderInfo): string {
 </head>
 <body>
 <header>
-  <h1>${escapeHtml(info.title)}</h1>
-  ${info.subtitle ? `<div class="sub">${escapeHtml(info.subtitle)}</div>` : ''}
+  <h1>${escapeMarkup(info.title)}</h1>
+  ${info.subtitle ? `<div class="sub">${escapeMarkup(info.subtitle)}</div>` : ''}
 </header>
 <div class="bar">
   <label>Sample type <select id="type"></select></label>

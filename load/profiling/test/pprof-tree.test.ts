@@ -122,7 +122,7 @@ describe('renderFlamegraphHtml', () => {
     expect(html).toContain("default-src 'none'");
     expect(html).not.toMatch(/<script[^>]*\ssrc=/);
     expect(html).not.toContain('<script>alert(1)');
-    expect(html).toContain('<title>T &#60;b&#62;</title>');
+    expect(html).toContain('<title>T &lt;b&gt;</title>');
     // Exactly the two script elements the page is made of.
     expect(html.match(/<script\b/g)).toHaveLength(2);
   });
