@@ -3,6 +3,8 @@
 // non-root, read-only root filesystem with only /tmp writable, no capabilities,
 // no privilege escalation, then stopped with SIGTERM.
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -104,8 +106,10 @@ describe('image contents', () => {
     expect(dist).toContain('main.js');
     expect(dist).toContain(join('telemetry', 'register.js'));
     expect(dist).toContain(join('bundle', 'periscope.js'));
+    // The span exporters are built as CommonJS files of their own (scripts/bundle.mjs).
+    expect(dist).toContain(join('bundle', 'otlp-exporter-proto.cjs'));
     const notCompiled = dist.filter(
-      (p) => !lstatSync(join(app(), 'dist', p)).isDirectory() && !/\.js(\.map)?$/.test(p),
+      (p) => !lstatSync(join(app(), 'dist', p)).isDirectory() && !/\.c?js(\.map)?$/.test(p),
     );
     expect(notCompiled).toEqual([]);
   });
@@ -177,8 +181,23 @@ describe('running hardened', () => {
   let appUrl: string;
   let adminUrl: string;
   let pid: number;
+  // A stand-in OTLP/HTTP receiver on the host's loopback: the bodies of the
+  // span exports the container sends (reached from inside at 10.0.2.2, slirp's
+  // address for the host's loopback, opened by allow_host_loopback below).
+  const received: Array<{ path: string; type: string | undefined; body: Buffer }> = [];
+  let receiver: Server;
 
   beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', type: req.headers['content-type'], body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverPort = (receiver.address() as AddressInfo).port;
     await podman([
       'run',
       '--detach',
@@ -198,7 +217,7 @@ describe('running hardened', () => {
       // User-mode networking: the host side is a loopback port; the service is
       // reached on the container's own interface, so it must not bind loopback only.
       '--network',
-      'slirp4netns:port_handler=slirp4netns',
+      'slirp4netns:port_handler=slirp4netns,allow_host_loopback=true',
       '--publish',
       '127.0.0.1::3000',
       '--publish',
@@ -212,6 +231,11 @@ describe('running hardened', () => {
       'PROFILING_ENABLED=true',
       '--env',
       `PROFILING_TOKEN=${profilingToken}`,
+      // Traces to the receiver above, promptly (the default batch delay is 5 s).
+      '--env',
+      `OTEL_EXPORTER_OTLP_ENDPOINT=http://10.0.2.2:${receiverPort}`,
+      '--env',
+      'OTEL_BSP_SCHEDULE_DELAY=100',
       IMAGE,
     ]);
     appUrl = await publishedUrl(name, 3000);
@@ -228,6 +252,7 @@ describe('running hardened', () => {
     const logs = await podmanResult(['logs', name]);
     if (failed) console.log(`--- ${name} output ---\n${logs.stdout}${logs.stderr}`);
     await podmanResult(['rm', '--force', '--time', '0', name]);
+    receiver?.close();
   });
 
   it('becomes ready on the admin port', async () => {
@@ -270,6 +295,19 @@ describe('running hardened', () => {
     expect(JSON.parse(echo.body)).toMatchObject({ echo: 'hi hi' });
     const metrics = (await http(`${adminUrl}/metrics`)).body;
     expect(metrics).toMatch(/^http_server_request_duration_seconds_count\{[^}]*http_route="\/"[^}]*\} [1-9]/m);
+  });
+
+  it('exports the span of a sampled request over OTLP/HTTP (protobuf) with nothing but the endpoint set', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await http(`${appUrl}/`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(res.status).toBe(200);
+    const id = Buffer.from(traceId, 'hex');
+    await waitFor('a span export carrying the trace id', async () => received.some((e) => e.body.includes(id)));
+    const hit = received.find((e) => e.body.includes(id));
+    expect(hit).toMatchObject({ path: '/v1/traces', type: 'application/x-protobuf' });
+    // The span's name and the service's resource, as protobuf strings.
+    expect(hit?.body.includes(Buffer.from('GET /'))).toBe(true);
+    expect(hit?.body.includes(Buffer.from('periscope'))).toBe(true);
   });
 
   it('takes a CPU profile with the native profiler (@datadog/pprof) under these restrictions', async () => {
