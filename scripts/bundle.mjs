@@ -86,10 +86,9 @@ await build({
 const exportersPrebuilt = {
   name: 'exporters-prebuilt',
   setup(b) {
-    b.onResolve({ filter: /^@opentelemetry\/exporter-trace-otlp-(proto|http)$/ }, (args) => ({
-      path: `./${EXPORTERS[args.path]}.cjs`,
-      external: true,
-    }));
+    b.onResolve({ filter: /^@opentelemetry\/exporter-trace-otlp-/ }, (args) =>
+      args.path in EXPORTERS ? { path: `./${EXPORTERS[args.path]}.cjs`, external: true } : undefined,
+    );
   },
 };
 await build({

@@ -15,22 +15,29 @@ let jaeger: RunningJaeger;
 let downstream: RunningService;
 let frontend: RunningService;
 
+/** A service exporting to Jaeger as `name`, promptly (the default batch delay is 5 s); `env` adds or overrides. */
+function startExporting(name: string, env: Record<string, string> = {}): Promise<RunningService> {
+  return startService({
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_SERVICE_NAME: name,
+      ...env,
+    },
+  });
+}
+
+/** Request headers continuing the caller's sampled trace `traceId`. */
+const sampledBy = (traceId: string) => ({ traceparent: `00-${traceId}-${CALLER_SPAN}-01` });
+
 beforeAll(async () => {
   jaeger = await startJaeger();
-  const otel = {
-    OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl,
-    // Export promptly; the default batch delay is 5 s.
-    OTEL_BSP_SCHEDULE_DELAY: '100',
-    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
-  };
-  downstream = await startService({ env: { ...otel, OTEL_SERVICE_NAME: 'periscope-downstream' } });
-  frontend = await startService({
-    env: {
-      ...otel,
-      OTEL_SERVICE_NAME: 'periscope-frontend',
-      DOWNSTREAM_URL: `${downstream.url}/api/sleep?ms=5`,
-      ACCESS_LOG: 'all',
-    },
+  const resource = { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test' };
+  downstream = await startExporting('periscope-downstream', resource);
+  frontend = await startExporting('periscope-frontend', {
+    ...resource,
+    DOWNSTREAM_URL: `${downstream.url}/api/sleep?ms=5`,
+    ACCESS_LOG: 'all',
   });
 });
 
@@ -97,18 +104,9 @@ describe('traces in Jaeger', () => {
   it('records a 5xx as an error with an exception event', async () => {
     const traceId = `${'f'.repeat(31)}1`;
     // An upstream that refuses connections: the route answers 502.
-    const broken = await startService({
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl,
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-        OTEL_SERVICE_NAME: 'periscope-broken',
-        DOWNSTREAM_URL: 'http://127.0.0.1:1/nothing',
-      },
-    });
+    const broken = await startExporting('periscope-broken', { DOWNSTREAM_URL: 'http://127.0.0.1:1/nothing' });
     try {
-      const res = await fetch(`${broken.url}/api/downstream`, {
-        headers: { traceparent: `00-${traceId}-${CALLER_SPAN}-01` },
-      });
+      const res = await fetch(`${broken.url}/api/downstream`, { headers: sampledBy(traceId) });
       expect(res.status).toBe(502);
       const trace = await jaeger.waitForTrace(traceId, (t) => t.spans.some((s) => s.logs.length > 0));
       const server = trace.spans.find((s) => s.operationName === 'GET /api/downstream');
@@ -130,16 +128,8 @@ describe('traces in Jaeger', () => {
   it('flushes pending spans on shutdown', async () => {
     const traceId = `${'a'.repeat(31)}3`;
     // A long batch delay: the span would sit in the buffer, were it not flushed at exit.
-    const svc = await startService({
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl,
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-        OTEL_SERVICE_NAME: 'periscope-flush',
-      },
-    });
-    expect((await fetch(`${svc.url}/`, { headers: { traceparent: `00-${traceId}-${CALLER_SPAN}-01` } })).status).toBe(
-      200,
-    );
+    const svc = await startExporting('periscope-flush', { OTEL_BSP_SCHEDULE_DELAY: '60000' });
+    expect((await fetch(`${svc.url}/`, { headers: sampledBy(traceId) })).status).toBe(200);
     expect((await svc.stop('SIGTERM')).code).toBe(0);
     const spans = spanTree(await jaeger.waitForTrace(traceId, (t) => t.spans.length >= 1, 5_000));
     expect(spans[0]).toMatchObject({ service: 'periscope-flush', name: 'GET /' });
@@ -148,16 +138,9 @@ describe('traces in Jaeger', () => {
   it('exports over OTLP/HTTP JSON too (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)', async () => {
     // The other of the two pre-built exporter files (scripts/bundle.mjs).
     const traceId = `${'b'.repeat(31)}4`;
-    const svc = await startService({
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-        OTEL_SERVICE_NAME: 'periscope-json',
-      },
-    });
+    const svc = await startExporting('periscope-json', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
     try {
-      const res = await fetch(`${svc.url}/`, { headers: { traceparent: `00-${traceId}-${CALLER_SPAN}-01` } });
+      const res = await fetch(`${svc.url}/`, { headers: sampledBy(traceId) });
       expect(res.status).toBe(200);
       const spans = spanTree(await jaeger.waitForTrace(traceId, (t) => t.spans.length >= 1, 5_000));
       expect(spans[0]).toMatchObject({ service: 'periscope-json', name: 'GET /', parentSpanId: CALLER_SPAN });

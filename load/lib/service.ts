@@ -17,7 +17,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export interface StartServiceOptions {
   /** Node binary for the service. Default: $LOAD_SERVICE_NODE, else the runner's own node. */
   nodeBin?: string;
-  /** Extra node flags (e.g. --cpu-prof), placed before --import. */
+  /** Extra node flags (e.g. --cpu-prof), placed before the script. */
   nodeArgs?: string[];
   /** Replaces `node [nodeArgs] dist/bundle/periscope.js` entirely (e.g. a profiler wrapper). */
   command?: string[];

@@ -3,6 +3,7 @@
 // module graph. scripts/bundle.mjs bundles it into dist/bundle/periscope.js,
 // which `npm start` and the container run: one file to load instead of ~500
 // modules to resolve takes about a third off the time to ready
-// (README, Performance). Tests and tools run the unbundled dist/main.js.
+// (README, Performance). The unbundled form stays supported and tested
+// (service/test/process.test.ts, "entry points").
 import './telemetry/register.js';
 import './main.js';

@@ -7,12 +7,12 @@
 //   cpuDevtools   the same sampler via node:inspector: a .cpuprofile JSON for
 //                 Chrome DevTools (Performance panel) or speedscope, with the
 //                 timeline pprof has no room for. No native code.
-//
-// Both count a function V8 inlined as part of its caller (V8's doing, every
-// Node version), and both would lose Node 24's hot loops without the flag
-// set by visible-loops.ts (docs/profiling.md, "What a profile can miss").
 //   heapPprof     V8's sampling heap profiler via @datadog/pprof: objects
 //                 allocated during the window and still live at its end.
+//
+// Both CPU formats count a function V8 inlined as part of its caller (V8's
+// doing, every Node version), and both would lose Node 24's hot loops without
+// the flag set by visible-loops.ts (docs/profiling.md, "What a profile can miss").
 //
 // @datadog/pprof is a native module; this file is imported only when
 // profiling is enabled (see index.ts).

@@ -18,9 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 /** Node 22 is the first line whose V8 has the flag (V8 prints an error for an unknown one). */
 const FIRST_NODE_WITH_MAGLEV_OSR = 22;
 
-/** Sets `--no-maglev-osr` where the flag exists. Returns whether it did. */
-export function keepHotLoopsVisible(nodeVersion = process.versions.node): boolean {
-  if (Number(nodeVersion.split('.')[0]) < FIRST_NODE_WITH_MAGLEV_OSR) return false;
-  setFlagsFromString('--no-maglev-osr');
-  return true;
+/** Sets `--no-maglev-osr` where the flag exists. */
+export function keepHotLoopsVisible(): void {
+  if (Number(process.versions.node.split('.')[0]) >= FIRST_NODE_WITH_MAGLEV_OSR) setFlagsFromString('--no-maglev-osr');
 }
