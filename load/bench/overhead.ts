@@ -11,7 +11,8 @@
 //
 // The server is pinned to CPU 0 and wrk (1 thread) to CPU 1, as in DESIGN.md.
 // Reported per variant: req/s, p99 latency, RSS after the run, idle RSS,
-// exec → ready time; and ratios to bare. A benchmark reports; it asserts nothing.
+// exec → ready time; and ratios to bare, paired within each round (the median
+// of the rounds' ratios). A benchmark reports; it asserts nothing.
 //
 //   npm run bench:overhead -- [--rounds 3] [--duration 8] [--connections 100]
 //                             [--starts 7] [--variants bare,periscope,...] [--node /path/to/node]
@@ -277,7 +278,9 @@ async function main() {
       wrk(`http://127.0.0.1:${entry.s.port}/`, Number(values.warmup), connections);
     }
     for (let round = 1; round <= rounds; round++) {
-      for (const { v, s, idleRssMb } of started) {
+      // Every other round in reverse order, so drift within a round does not
+      // always favour the variants that run first.
+      for (const { v, s, idleRssMb } of round % 2 ? started : [...started].reverse()) {
         const pid = s.proc.pid as number;
         const cpu0 = cpuMicros(pid);
         const r = wrk(`http://127.0.0.1:${s.port}/`, duration, connections);
@@ -303,8 +306,20 @@ async function main() {
   }
   sink.kill('SIGTERM');
 
-  const bareRps = median(samples.filter((s) => s.variant === 'bare').map((s) => s.rps));
-  const bareCpu = median(samples.filter((s) => s.variant === 'bare').map((s) => s.cpuUsPerReq));
+  // Ratios are paired: each variant against the reference (bare, tutorial)
+  // in the same round, then the median over rounds. The host's speed drifts
+  // between rounds by more than the differences measured; within a round it
+  // moves far less.
+  const sampleOf = (variant: string, round: number) => samples.find((s) => s.variant === variant && s.round === round);
+  const pairedRatio = (variant: string, reference: string, of: (s: Sample) => number) => {
+    const ratios: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const a = sampleOf(variant, round);
+      const b = sampleOf(reference, round);
+      if (a && b) ratios.push(of(a) / of(b));
+    }
+    return ratios.length ? median(ratios) : Number.NaN;
+  };
   const rows = chosen.map((v) => {
     const mine = samples.filter((s) => s.variant === v.name);
     const rps = median(mine.map((s) => s.rps));
@@ -314,9 +329,10 @@ async function main() {
       rps,
       rpsMin: Math.min(...mine.map((s) => s.rps)),
       rpsMax: Math.max(...mine.map((s) => s.rps)),
-      ratio: bareRps ? rps / bareRps : Number.NaN,
+      ratio: pairedRatio(v.name, 'bare', (s) => s.rps),
       cpuUsPerReq: median(mine.map((s) => s.cpuUsPerReq)),
-      cpuRatio: bareCpu ? bareCpu / median(mine.map((s) => s.cpuUsPerReq)) : Number.NaN,
+      // bare's CPU per request over this variant's: 1 = costs what bare costs.
+      cpuRatio: pairedRatio('bare', v.name, (s) => s.cpuUsPerReq),
       p99: median(mine.map((s) => s.p99)),
       readyMs: readyMs(v.name),
       idleRssMb: median(mine.map((s) => s.idleRssMb)),
@@ -333,9 +349,11 @@ async function main() {
         `| ${r.variant} | ${r.describe} | ${r.rps.toFixed(0)} (${r.rpsMin.toFixed(0)}–${r.rpsMax.toFixed(0)}) | ${r.ratio.toFixed(2)} | ${r.cpuUsPerReq.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.readyMs.toFixed(0)} | ${r.idleRssMb.toFixed(0)} | ${r.rssMb.toFixed(0)} |`,
     ),
   ];
-  const periscope = rows.find((r) => r.variant === 'periscope');
-  if (periscope && tutorial)
-    lines.push('', `periscope / tutorial throughput: ${(periscope.rps / tutorial.rps).toFixed(2)}×`);
+  if (rows.some((r) => r.variant === 'periscope') && tutorial)
+    lines.push(
+      '',
+      `periscope / tutorial throughput (paired by round): ${pairedRatio('periscope', 'tutorial', (s) => s.rps).toFixed(2)}×`,
+    );
   console.log(`\n${lines.join('\n')}`);
 
   mkdirSync(values.out as string, { recursive: true });

@@ -1,4 +1,5 @@
 // The real process (the production bundle, as `npm start` runs it), real signals.
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningService, startService, waitFor } from './helpers/service-process.js';
@@ -114,6 +115,19 @@ describe('entry points', () => {
     });
     expect(work.status).toBe(200);
     expect(await work.json()).toMatchObject({ top_words: [['periscope', 1]] });
+  });
+});
+
+describe('the production bundle', () => {
+  // esbuild's keepNames wraps each function created at run time in a
+  // defineProperty call (`__name`); in Fastify's per-request closures that cost
+  // ~8 µs of CPU a request (docs/telemetry.md). Guard against it coming back.
+  it('is built without per-call function-name helpers (esbuild keepNames)', () => {
+    const dir = new URL('../../dist/bundle/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => /\.c?js$/.test(f));
+    expect(files).toContain('periscope.js');
+    const wrapped = files.filter((f) => /\b__name\(/.test(readFileSync(new URL(f, dir), 'utf8')));
+    expect(wrapped).toEqual([]);
   });
 });
 
