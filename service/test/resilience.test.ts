@@ -95,9 +95,12 @@ describe('deadlines', () => {
   it('answers 504 with the deadline when a route overruns, and aborts the handler signal', async () => {
     built = await build({}, false);
     let aborted = false;
+    let reason: unknown;
     built.app.get('/slow', { handlerTimeout: 100 }, async (_request, reply) => {
-      requestSignal(reply).addEventListener('abort', () => {
+      const signal = requestSignal(reply);
+      signal.addEventListener('abort', () => {
         aborted = true;
+        reason = signal.reason;
       });
       await new Promise((r) => setTimeout(r, 400));
       return { late: true };
@@ -106,6 +109,8 @@ describe('deadlines', () => {
     expect(res.statusCode).toBe(504);
     expect(res.json()).toMatchObject({ code: 'DEADLINE_EXCEEDED', message: 'deadline of 100 ms exceeded on /slow' });
     expect(aborted).toBe(true);
+    // The 504 was sent: the reason says so (not "client gone").
+    expect(reason).toMatchObject({ name: 'AbortError', clientGone: false, message: 'response already sent' });
     expect(await counter(built, 'http_server_deadline_exceeded_total', { http_route: '/slow' })).toBe(1);
   });
 });

@@ -21,6 +21,14 @@ export class ResponseClosedError extends Error {
   }
 }
 
+// One reason of each kind, shared by every request: the signal of every
+// request that asked for one is aborted when its response closes, most of them
+// after a normal answer, and capturing a fresh stack each time cost more than
+// the rest of the signal (~6 µs against ~1, Node 24 microbenchmark). The stack
+// would only point at the 'close' event anyway.
+const CLIENT_GONE = new ResponseClosedError(true);
+const RESPONSE_SENT = new ResponseClosedError(false);
+
 export function requestSignal(reply: FastifyReply): AbortSignal {
   const res = reply.raw as Res;
   let ac = res[kController];
@@ -28,7 +36,7 @@ export function requestSignal(reply: FastifyReply): AbortSignal {
   ac = new AbortController();
   res[kController] = ac;
   const controller = ac;
-  const abort = () => controller.abort(new ResponseClosedError(!res.writableEnded));
+  const abort = () => controller.abort(res.writableEnded ? RESPONSE_SENT : CLIENT_GONE);
   if (res.closed) abort();
   else res.once('close', abort);
   return ac.signal;
