@@ -24,7 +24,7 @@ export class ResponseClosedError extends Error {
 // One reason of each kind, shared by every request: the signal of every
 // request that asked for one is aborted when its response closes, most of them
 // after a normal answer, and capturing a fresh stack each time cost more than
-// the rest of the signal (~6 µs against ~1, Node 24 microbenchmark). The stack
+// the rest of the signal (~6 µs against ~1 on this VM, Node 24). The stack
 // would only point at the 'close' event anyway.
 const CLIENT_GONE = new ResponseClosedError(true);
 const RESPONSE_SENT = new ResponseClosedError(false);
