@@ -265,6 +265,8 @@ export interface BaselineRatioAnalysis {
   ratio: number;
   /** The same ratio on responses per server CPU-second: what it would be with a core to itself. */
   perCore: { baseline: number; full: number; ratio: number } | null;
+  /** The load generator's mean CPU in the reference step (1 = its core full); near 1, it set the pace. */
+  baselineGeneratorCpu: number | null;
   verdict: string;
 }
 

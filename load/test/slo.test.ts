@@ -68,6 +68,7 @@ describe('evaluateSlo', () => {
       full: { connections: 10_000, rps: 85 },
       ratio: 0.85,
       perCore: null,
+      baselineGeneratorCpu: null,
       verdict: '',
     };
     expect(evaluateSlo({ minBaselineRatio: 0.9 }, subject, ratio, null).verdict).toBe('fail');

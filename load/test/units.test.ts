@@ -5,8 +5,9 @@ import { parseCpuList } from '../lib/cpus.js';
 import { holdingRequests, rampChunks } from '../lib/generator/ramp.js';
 import { explainFdShortfall, explainPortShortfall, planNofile } from '../lib/limits.js';
 import { serverSide, UsageError } from '../lib/run.js';
-import type { PhaseSummary, ServerSample } from '../lib/types.js';
+import type { ClientSample, PhaseSummary, ServerSample } from '../lib/types.js';
 import { barChart, formatTick, lineChart, niceStep } from '../report/svg-chart.js';
+import { c10k } from '../scenarios/c10k.js';
 import { slope } from '../scenarios/soak.js';
 import { burstWindow } from '../scenarios/spike.js';
 
@@ -253,5 +254,42 @@ describe('server side of a phase', () => {
   it('has nothing to say when the scrapes do not cover the window', () => {
     const phase = { measuredFrom: 10_000, measuredTo: 20_000, responses: 5 } as PhaseSummary;
     expect(serverSide(phase, [sample(0, null, null), sample(1, 1, 1)], 0)).toBeNull();
+  });
+});
+
+describe('c10k analysis', () => {
+  const step = (name: string, connections: number, rps: number, rpsPerCore: number) =>
+    ({
+      step: name,
+      connections,
+      rps,
+      server: { cpuSeconds: 10, rpsPerCore, eluMean: 1, gcShare: 0.05 },
+    }) as PhaseSummary;
+  const phases = [step('baseline', 1000, 10_000, 12_000), step('full', 10_000, 9_500, 9_000)];
+  const second = (s: string, warmup: boolean, generatorCpu: number) =>
+    ({ step: s, warmup, generatorCpu, generatorElu: generatorCpu }) as ClientSample;
+  const analyze = (client: ClientSample[]) =>
+    c10k.analyze?.({ options: {} as never, phases, client, server: [], runStart: 0 });
+
+  it('gives the ratio of the two steps and per CPU-second', () => {
+    const a = analyze([second('baseline', false, 0.7), second('baseline', false, 0.8)]);
+    expect(a).toMatchObject({
+      kind: 'baseline-ratio',
+      ratio: 0.95,
+      perCore: { ratio: 0.75 },
+      baselineGeneratorCpu: 0.75,
+    });
+    expect(a && 'verdict' in a ? a.verdict : '').not.toMatch(/paced by the load generator/);
+  });
+
+  it('says so when the load generator, not the service, paced the reference step', () => {
+    // Warm-up seconds do not count.
+    const a = analyze([
+      second('baseline', true, 0.2),
+      second('baseline', false, 0.97),
+      second('baseline', false, 0.99),
+    ]);
+    expect(a).toMatchObject({ baselineGeneratorCpu: 0.98 });
+    expect(a && 'verdict' in a ? a.verdict : '').toMatch(/paced by the load generator \(its core 98% busy\)/);
   });
 });
