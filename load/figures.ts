@@ -15,7 +15,7 @@ import { cpuSnapshot } from './lib/machine.js';
 import { runScenario } from './lib/run.js';
 import { REPO_ROOT } from './lib/service.js';
 import type { LoadResult } from './lib/types.js';
-import { GENERATOR_BOUND_CPU } from './scenarios/c10k.js';
+import { GENERATOR_BOUND_CPU, pacedByGenerator } from './scenarios/c10k.js';
 
 const { values } = parseArgs({
   options: {
@@ -176,7 +176,7 @@ for (const scenario of ['steady', 'c10k']) {
 }
 const c10k = all.filter((f) => f.scenario === 'c10k' && clean(f));
 if (c10k.length) {
-  const paced = c10k.filter((f) => (f.baselineGeneratorCpu ?? 0) >= GENERATOR_BOUND_CPU).length;
+  const paced = c10k.filter((f) => pacedByGenerator(f.baselineGeneratorCpu)).length;
   lines.push(
     '',
     `c10k 1,000-connection reference: ${cell(c10k.map((f) => f.baselineRps ?? 0))} req/s` +

@@ -27,6 +27,10 @@ export const RATIO_TARGET = 0.9;
  */
 export const GENERATOR_BOUND_CPU = 0.95;
 
+/** True when the generator's CPU in the reference step says it, not the service, set that step's pace. */
+export const pacedByGenerator = (baselineGeneratorCpu: number | null | undefined): baselineGeneratorCpu is number =>
+  baselineGeneratorCpu != null && baselineGeneratorCpu >= GENERATOR_BOUND_CPU;
+
 export const c10k: Scenario = {
   name: 'c10k',
   description:
@@ -83,7 +87,6 @@ export const c10k: Scenario = {
     const baselineGeneratorCpu = measured.length
       ? Math.round((measured.reduce((a, c) => a + c.generatorCpu, 0) / measured.length) * 100) / 100
       : null;
-    const generatorBound = baselineGeneratorCpu !== null && baselineGeneratorCpu >= GENERATOR_BOUND_CPU;
     const ratio = Math.round((full.rps / base.rps) * 1000) / 1000;
     const b = base.server?.rpsPerCore;
     const f = full.server?.rpsPerCore;
@@ -102,8 +105,8 @@ export const c10k: Scenario = {
         (perCore
           ? `; per server CPU-second ${perCore.full.toLocaleString('en-US')} vs ${perCore.baseline.toLocaleString('en-US')} responses (${perCore.ratio.toFixed(2)}×)`
           : '') +
-        (generatorBound
-          ? `; the reference step was paced by the load generator (its core ${Math.round((baselineGeneratorCpu ?? 0) * 100)}% busy), so its throughput is low and the ratio flatters the service: read the per-CPU-second ratio`
+        (pacedByGenerator(baselineGeneratorCpu)
+          ? `; the reference step was paced by the load generator (its core ${Math.round(baselineGeneratorCpu * 100)}% busy), so its throughput is low and the ratio flatters the service: read the per-CPU-second ratio`
           : ''),
     };
     return analysis;
