@@ -75,8 +75,9 @@ describe('image configuration', () => {
     expect(config.Cmd).toEqual(['node', 'dist/bundle/periscope.js']);
   });
 
-  it('sets NODE_ENV=production and exposes the app and admin ports', () => {
+  it('sets NODE_ENV=production and NODE_COMPILE_CACHE, and exposes the app and admin ports', () => {
     expect(config.Env).toContain('NODE_ENV=production');
+    expect(config.Env).toContain('NODE_COMPILE_CACHE=/app/compile-cache');
     expect(Object.keys(config.ExposedPorts ?? {}).sort()).toEqual(['3000/tcp', '9464/tcp']);
   });
 
@@ -100,8 +101,8 @@ describe('image contents', () => {
   });
   const app = () => join(root, 'app');
 
-  it('holds only the compiled service, its production modules and package.json in /app', () => {
-    expect(readdirSync(app()).sort()).toEqual(['dist', 'node_modules', 'package.json']);
+  it('holds only the compiled service, its production modules, package.json and the compile cache in /app', () => {
+    expect(readdirSync(app()).sort()).toEqual(['compile-cache', 'dist', 'node_modules', 'package.json']);
     const dist = walk(join(app(), 'dist'));
     expect(dist).toContain('main.js');
     expect(dist).toContain(join('telemetry', 'register.js'));
@@ -112,6 +113,14 @@ describe('image contents', () => {
       (p) => !lstatSync(join(app(), 'dist', p)).isDirectory() && !/\.c?js(\.map)?$/.test(p),
     );
     expect(notCompiled).toEqual([]);
+  });
+
+  it('ships a compile cache for the bundle, readable by the service user', () => {
+    const entries = walk(join(app(), 'compile-cache')).filter((p) =>
+      lstatSync(join(app(), 'compile-cache', p)).isFile(),
+    );
+    expect(entries.length).toBeGreaterThan(0);
+    for (const p of entries) expect(lstatSync(join(app(), 'compile-cache', p)).mode & 0o004, p).toBe(0o004);
   });
 
   it('has no TypeScript sources, tests or build configuration outside node_modules', () => {
@@ -171,6 +180,27 @@ describe('a bad configuration', () => {
     const r = await podmanResult(['run', '--rm', ...CONTAINER_LIMITS, '--network', 'none', '-e', 'PORT=abc', IMAGE]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^periscope: invalid environment: PORT="abc"/)]);
+  });
+});
+
+describe('start-up', () => {
+  it('compiles the bundle from the baked-in compile cache, read-only and as the service user', async () => {
+    // PORT=abc: the process loads (and compiles) the whole bundle, then stops at the env check.
+    const r = await podmanResult([
+      'run',
+      '--rm',
+      ...CONTAINER_LIMITS,
+      '--network',
+      'none',
+      '--read-only',
+      '-e',
+      'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+      '-e',
+      'PORT=abc',
+      IMAGE,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/V8 code cache for ESM file:\/\/\/app\/dist\/bundle\/periscope\.js was accepted/);
   });
 });
 

@@ -19,10 +19,13 @@
 //
 // exec → ready is the median of --starts separate cold starts per variant
 // (interleaved, nothing else running): one start is too noisy to report.
+// The service variants start with a compile cache filled first by
+// scripts/warm-compile-cache.mjs, as the image does (Dockerfile); the same
+// starts without it are reported too (`periscope-nocache`).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, freePorts } from '../../scripts/lib/free-port.js';
@@ -39,6 +42,7 @@ interface Variant {
 
 // What `npm start` and the image run (the production bundle, scripts/bundle.mjs).
 const SERVICE = ['dist/bundle/periscope.js'];
+const NO_COMPILE_CACHE = 'periscope-nocache';
 const QUIET = { LOG_LEVEL: 'warn' };
 
 function variants(sinkUrl: string): Record<string, Variant> {
@@ -249,10 +253,21 @@ async function main() {
   console.log(
     `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /`,
   );
+  // The image's compile cache (Dockerfile), filled the way the image build fills it.
+  const compileCache = mkdtempSync(join(tmpdir(), 'periscope-bench-compile-cache-'));
+  execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
+  for (const v of Object.values(all)) if (v.args === SERVICE) v.env = { ...v.env, NODE_COMPILE_CACHE: compileCache };
+  const startVariants = [...chosen];
+  const periscope = chosen.find((v) => v.name === 'periscope');
+  if (periscope) {
+    const { NODE_COMPILE_CACHE: _, ...env } = periscope.env;
+    startVariants.push({ ...periscope, name: NO_COMPILE_CACHE, env });
+  }
+
   // Cold starts first, one variant after another, while nothing else runs.
-  const readyByVariant = new Map<string, number[]>(chosen.map((v) => [v.name, []]));
+  const readyByVariant = new Map<string, number[]>(startVariants.map((v) => [v.name, []]));
   for (let i = 0; i < Number(values.starts); i++) {
-    for (const v of chosen) {
+    for (const v of startVariants) {
       const s = await startServer(node, v);
       readyByVariant.get(v.name)?.push(s.readyMs);
       await stop(s.proc);
@@ -260,7 +275,7 @@ async function main() {
   }
   const readyMs = (name: string) => median(readyByVariant.get(name) ?? []);
   console.log(
-    `exec → ready, median of ${values.starts} starts: ${chosen.map((v) => `${v.name} ${readyMs(v.name).toFixed(0)} ms`).join(', ')}`,
+    `exec → ready, median of ${values.starts} starts: ${startVariants.map((v) => `${v.name} ${readyMs(v.name).toFixed(0)} ms`).join(', ')}`,
   );
 
   // All variants run side by side on CPU 0 (an idle server costs nothing) and
@@ -305,6 +320,7 @@ async function main() {
     await Promise.all(started.map(({ s }) => stop(s.proc)));
   }
   sink.kill('SIGTERM');
+  rmSync(compileCache, { recursive: true, force: true });
 
   // Ratios are paired: each variant against the reference (bare, tutorial)
   // in the same round, then the median over rounds. The host's speed drifts

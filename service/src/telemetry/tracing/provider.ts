@@ -28,7 +28,6 @@ import {
   ParentBasedSampler,
   type SpanExporter,
   type SpanProcessor,
-  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { DeferredExporter } from './deferred-exporter.js';
@@ -101,7 +100,7 @@ export async function startTracing(
   /** Extra span processors (tests attach an in-memory exporter here). */
   extraProcessors: SpanProcessor[] = [],
 ): Promise<Tracing> {
-  const ratio = new SwitchableRatioSampler(s.ratio, (r) => new TraceIdRatioBasedSampler(r));
+  const ratio = new SwitchableRatioSampler(s.ratio);
   const propagators = s.propagators.map((p) =>
     p === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator(),
   );
@@ -165,7 +164,7 @@ export async function startTracing(
   return {
     enabled: true,
     tracer,
-    serverSpans: new ServerSpanStarter(tracer, sampler, ids),
+    serverSpans: new ServerSpanStarter(tracer, sampler, ids, s.sampler.endsWith('traceidratio') ? ratio : undefined),
     propagator,
     ratio,
     describe: {
