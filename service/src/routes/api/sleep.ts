@@ -25,7 +25,12 @@ const sleepRoute: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const { ms } = request.query;
       // The client going away ends the wait early (no point finishing for nobody).
-      await sleep(ms, undefined, { signal: requestSignal(reply) }).catch(() => {});
+      // try/catch rather than .catch(() => {}): no extra closure and promise per parked request.
+      try {
+        await sleep(ms, undefined, { signal: requestSignal(reply) });
+      } catch {
+        // aborted: the response already closed
+      }
       return { slept_ms: ms };
     },
   );
