@@ -47,7 +47,10 @@ RUN npm run build
 COPY scripts/warm-compile-cache.mjs ./scripts/
 RUN mkdir /app/compile-cache && chown 1000:1000 /app/compile-cache
 USER 1000:1000
-RUN NODE_ENV=production node scripts/warm-compile-cache.mjs /app/compile-cache
+# Node writes the cache 0600; the runtime stage copies it root-owned, so it
+# must be readable by all.
+RUN NODE_ENV=production node scripts/warm-compile-cache.mjs /app/compile-cache \
+ && chmod -R a+rX /app/compile-cache
 USER root
 
 # --- production dependencies only -----------------------------------------------

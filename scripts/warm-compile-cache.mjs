@@ -11,7 +11,7 @@
 // Plain JavaScript and only node: built-ins, because it runs where nothing else is installed.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -71,20 +71,11 @@ if (!ready) {
   process.exit(1);
 }
 
-// Node writes cache files 0600 for the user that wrote them; the image runs as another user.
-const entries = [];
-const visit = (d) => {
-  chmodSync(d, 0o755);
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) visit(p);
-    else {
-      chmodSync(p, 0o644);
-      entries.push(p);
-    }
-  }
-};
-if (existsSync(dir)) visit(dir);
+const entries = existsSync(dir)
+  ? readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+  : [];
 const bytes = entries.reduce((n, p) => n + statSync(p).size, 0);
 if (entries.length === 0) {
   console.error(`warm-compile-cache: nothing was written to ${dir} (is this Node.js older than 22.1?)`);

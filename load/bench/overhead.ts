@@ -45,39 +45,47 @@ const SERVICE = ['dist/bundle/periscope.js'];
 const NO_COMPILE_CACHE = 'periscope-nocache';
 const QUIET = { LOG_LEVEL: 'warn' };
 
-function variants(sinkUrl: string): Record<string, Variant> {
+function variants(sinkUrl: string, compileCache: string): Record<string, Variant> {
   const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl };
+  // Every service variant starts with the image's compile cache (Dockerfile).
+  const cache = { NODE_COMPILE_CACHE: compileCache };
   return {
     bare: { name: 'bare', describe: 'bare Fastify, same route', args: [join(SERVERS, 'bare.mjs')], env: {} },
     periscope: {
       name: 'periscope',
       describe: 'default profile: metrics + 10% traces (OTLP) + correlated logs',
       args: SERVICE,
-      env: { ...otlp, LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp, LOG_LEVEL: 'info' },
     },
     sampled100: {
       name: 'sampled100',
       describe: 'default profile, 100% sampled and exported',
       args: SERVICE,
-      env: { ...otlp, OTEL_TRACES_SAMPLER_ARG: '1', LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp, OTEL_TRACES_SAMPLER_ARG: '1', LOG_LEVEL: 'info' },
     },
     accesslog: {
       name: 'accesslog',
       describe: 'default profile + ACCESS_LOG=all (a line per request)',
       args: SERVICE,
-      env: { ...otlp, ACCESS_LOG: 'all', LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp, ACCESS_LOG: 'all', LOG_LEVEL: 'info' },
     },
     notracing: {
       name: 'notracing',
       describe: 'metrics and logs only (OTEL_SDK_DISABLED=true)',
       args: SERVICE,
-      env: { OTEL_SDK_DISABLED: 'true', ...QUIET },
+      env: { ...cache, OTEL_SDK_DISABLED: 'true', ...QUIET },
     },
     profiling: {
       name: 'profiling',
       describe: 'default profile + PROFILING_ENABLED=true, idle',
       args: SERVICE,
-      env: { ...otlp, LOG_LEVEL: 'info', PROFILING_ENABLED: 'true', PROFILING_TOKEN: 'bench-token-0123456789' },
+      env: {
+        ...cache,
+        ...otlp,
+        LOG_LEVEL: 'info',
+        PROFILING_ENABLED: 'true',
+        PROFILING_TOKEN: 'bench-token-0123456789',
+      },
     },
     tutorial: {
       name: 'tutorial',
@@ -237,7 +245,10 @@ async function main() {
     env: { PORT: String(sinkPort) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const all = variants(`http://127.0.0.1:${sinkPort}`);
+  // The image's compile cache (Dockerfile), filled the way the image build fills it.
+  const compileCache = mkdtempSync(join(tmpdir(), 'periscope-bench-compile-cache-'));
+  execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
+  const all = variants(`http://127.0.0.1:${sinkPort}`, compileCache);
   // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}'
   if (process.env.BENCH_EXTRA_VARIANTS) {
     for (const [name, v] of Object.entries(JSON.parse(process.env.BENCH_EXTRA_VARIANTS) as Record<string, Variant>)) {
@@ -253,10 +264,6 @@ async function main() {
   console.log(
     `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /`,
   );
-  // The image's compile cache (Dockerfile), filled the way the image build fills it.
-  const compileCache = mkdtempSync(join(tmpdir(), 'periscope-bench-compile-cache-'));
-  execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
-  for (const v of Object.values(all)) if (v.args === SERVICE) v.env = { ...v.env, NODE_COMPILE_CACHE: compileCache };
   const startVariants = [...chosen];
   const periscope = chosen.find((v) => v.name === 'periscope');
   if (periscope) {

@@ -50,19 +50,13 @@ export class ServerSpanStarter {
     const parentSc = trace.getSpanContext(parent);
     const hasParent = parentSc !== undefined && isSpanContextValid(parentSc);
     const rootRatio = hasParent ? undefined : this.rootRatio;
-    let traceId = '';
-    let hash = -1;
-    if (rootRatio) {
-      traceId = ids.rootTraceId();
-      hash = ids.rootTraceHash;
-    }
+    const traceId = hasParent ? parentSc.traceId : rootRatio ? ids.rootTraceId() : ids.generateTraceId();
     let sampled: boolean;
     let traceState = parentSc?.traceState;
-    if (rootRatio && hash >= 0) {
-      sampled = rootRatio.sampledHash(hash);
+    if (rootRatio && ids.rootTraceHash >= 0) {
+      sampled = rootRatio.sampledHash(ids.rootTraceHash);
       if (sampled) rootRatio.expectSampled(traceId);
     } else {
-      if (!traceId) traceId = hasParent ? parentSc.traceId : ids.generateTraceId();
       const result = sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, NO_ATTRIBUTES, NO_LINKS);
       sampled = result.decision !== SamplingDecision.NOT_RECORD;
       traceState = result.traceState ?? traceState;
