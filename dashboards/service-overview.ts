@@ -212,6 +212,15 @@ export function serviceOverview() {
           min: 0,
         }),
       )
+      .withPanel(
+        timeseries({
+          title: 'Connections held by admission control, by pod',
+          description:
+            'Keep-alive connections whose next request waits unread in the kernel because the pod had admission.maxInFlight requests in flight (CONFIG_FILE; resilience/admission-control.ts). Above zero: the pod is at its concurrency limit, so latency grows while heap and GC stay flat; sustained, it needs more pods.',
+          queries: [query(`sum by (pod) (http_server_held_connections${sel(PODS)})`, '{{pod}}')],
+          min: 0,
+        }),
+      )
 
       // ---------------------------------------------------------- Protection
       .withRow(new RowBuilder('Protection: shedding, rate limits, deadlines, circuit breakers'))

@@ -6,6 +6,7 @@ import { serverOptions, tuneHttpServer } from './http/server-options.js';
 import { validationOptions } from './http/validation.js';
 import connectionDrain from './plugins/connection-drain.js';
 import errorHandler from './plugins/error-handler.js';
+import admissionControl, { appAdmissionControl } from './resilience/admission-control.js';
 import { Downstream } from './resilience/downstream.js';
 import loadShedding from './resilience/load-shedding.js';
 import rateLimit from './resilience/rate-limit.js';
@@ -15,8 +16,10 @@ import routes from './routes/index.js';
 import type { TransformResult, TransformTask } from './workers/transform.js';
 
 export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
-  const telemetry = ctx.telemetry.httpServer(ctx.env);
   const { resilience, onCollect } = ctx.telemetry.metrics;
+  // Counts requests in flight through the telemetry's per-response accounting.
+  const admission = appAdmissionControl(ctx.runtimeConfig, resilience);
+  const telemetry = ctx.telemetry.httpServer(ctx.env, admission);
   const app = Fastify({
     ...serverOptions(ctx.env),
     ...validationOptions,
@@ -31,6 +34,7 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
 
   // Cross-cutting plugins (fastify-plugin: they apply to every route).
   await app.register(connectionDrain, { lifecycle: ctx.lifecycle });
+  await app.register(admissionControl, { admission, lifecycle: ctx.lifecycle });
   await app.register(errorHandler, { deadlineExceeded: resilience.deadlineExceeded });
   await app.register(loadShedding, { runtimeConfig: ctx.runtimeConfig, shed: resilience.shed, logger: ctx.logger });
   await app.register(rateLimit, {

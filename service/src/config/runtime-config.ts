@@ -58,6 +58,16 @@ export const RuntimeConfigSchema = {
         retryAfterSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 2 },
       },
     },
+    // Admission control (resilience/admission-control.ts): app requests in the
+    // process at once before keep-alive connections wait to be read; 0 = off.
+    admission: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxInFlight: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1000 },
+      },
+    },
     // Free-form on/off switches for the application's own code paths.
     features: {
       type: 'object',
@@ -79,6 +89,7 @@ export interface RuntimeConfig {
     maxRssBytes: number;
     retryAfterSeconds: number;
   };
+  admission: { maxInFlight: number };
   features: Record<string, boolean>;
 }
 
@@ -97,6 +108,7 @@ export const DEFAULT_RUNTIME_CONFIG: RuntimeConfig = deepFreeze({
     maxRssBytes: 0,
     retryAfterSeconds: 2,
   },
+  admission: { maxInFlight: 1000 },
   features: {},
 });
 

@@ -12,10 +12,11 @@
 //       context, so outgoing calls and user spans find their parent
 //
 // and the response's `close` event (fired after the last byte is written, or
-// when the client goes away) finishes all three signals. Unsampled requests
-// allocate no span attributes and record nothing beyond the histogram bucket.
-// Why this shape rather than onRequest/onResponse hooks is measured in the
-// README (Performance).
+// when the client goes away) finishes all three signals. The optional request
+// observer (the app's admission control) hears each start and end from here,
+// so it needs no listeners of its own. Unsampled requests allocate no span
+// attributes and record nothing beyond the histogram bucket. Why this shape
+// rather than onRequest/onResponse hooks is measured in the README (Performance).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Context,
@@ -26,7 +27,6 @@ import {
   type Span,
   SpanStatusCode,
   type TextMapPropagator,
-  trace,
 } from '@opentelemetry/api';
 import type {
   FastifyBaseLogger,
@@ -44,6 +44,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Series } from './metrics/histogram.js';
 import type { ServiceMetrics } from './metrics/registry.js';
 import type { ServerSpanStarter } from './tracing/server-span.js';
+import { contextWithSpan } from './tracing/span-context.js';
 
 /** http_route value for requests that matched no route (never the raw URL). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -97,7 +98,14 @@ class RequestTelemetry {
   ) {}
 }
 
+/** Told of every request the server takes in and every response that closes (resilience/admission-control.ts). */
+export interface RequestObserver {
+  requestStarted(): void;
+  requestFinished(res: ServerResponse): void;
+}
+
 export interface HttpServerTelemetryOptions {
+  observer?: RequestObserver | undefined;
   serverSpans: ServerSpanStarter;
   propagator: TextMapPropagator;
   metrics: ServiceMetrics;
@@ -220,7 +228,7 @@ export class HttpServerTelemetry {
       (raw as RawRequest)[kTelemetry] = new RequestTelemetry(
         rt,
         span,
-        trace.setSpan(parent, span),
+        contextWithSpan(parent, span),
         sampled,
         start,
         child,
@@ -233,6 +241,7 @@ export class HttpServerTelemetry {
   begin(request: FastifyRequest, reply: FastifyReply): void {
     reply.header(REQUEST_ID_HEADER, request.id);
     this.#o.metrics.active.requests++;
+    this.#o.observer?.requestStarted();
     reply.raw.on('close', this.#onClose);
   }
 
@@ -246,6 +255,7 @@ export class HttpServerTelemetry {
     const raw = res.req as RawRequest;
     const t = raw[kTelemetry];
     this.#o.metrics.active.requests--;
+    this.#o.observer?.requestFinished(res);
     if (!t) return;
     raw[kTelemetry] = undefined;
     const durationMs = performance.now() - t.start;

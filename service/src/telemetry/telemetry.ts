@@ -7,7 +7,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../logging/logger.js';
 import { HttpClientTelemetry } from './http-client.js';
-import { HttpServerTelemetry, hasTraceBindings } from './http-server.js';
+import { HttpServerTelemetry, hasTraceBindings, type RequestObserver } from './http-server.js';
 import { createMetrics, type ServiceMetrics } from './metrics/registry.js';
 import { type OtelSettings, readOtelEnv } from './tracing/otel-env.js';
 import { startTracing, type TelemetryLog, type Tracing } from './tracing/provider.js';
@@ -16,8 +16,8 @@ export interface Telemetry {
   settings: OtelSettings;
   tracing: Tracing;
   metrics: ServiceMetrics;
-  /** Server-side request instrumentation for one Fastify app. */
-  httpServer(env: Pick<Env, 'ACCESS_LOG' | 'SLOW_REQUEST_MS'>): HttpServerTelemetry;
+  /** Server-side request instrumentation for one Fastify app; `observer` hears every request start and end. */
+  httpServer(env: Pick<Env, 'ACCESS_LOG' | 'SLOW_REQUEST_MS'>, observer?: RequestObserver): HttpServerTelemetry;
   /** pino mixin: trace ids on lines logged inside a span by a logger without trace bindings. */
   logMixin(mergeObject: object, level: number, logger: unknown): object;
   /** Send telemetry's own messages to the process logger (they are buffered until then). */
@@ -79,8 +79,9 @@ export async function createTelemetry(
     settings,
     tracing,
     metrics,
-    httpServer: (e) =>
+    httpServer: (e, observer) =>
       new HttpServerTelemetry({
+        observer,
         serverSpans: tracing.serverSpans,
         propagator: tracing.propagator,
         metrics,

@@ -84,6 +84,22 @@ export const M = {
     labels: ['reason'],
     source: 'service',
   }),
+  heldConnections: def({
+    name: 'http_server_held_connections',
+    type: 'gauge',
+    unit: '{connection}',
+    help: 'Keep-alive connections not being read because the process is at its in-flight request limit (admission control); their next request waits in the kernel.',
+    labels: [],
+    source: 'service',
+  }),
+  connectionHolds: def({
+    name: 'http_server_connection_holds_total',
+    type: 'counter',
+    unit: '{connection}',
+    help: 'Times a connection was held by admission control (the process was at its in-flight request limit when its response finished).',
+    labels: [],
+    source: 'service',
+  }),
   rateLimitedRequests: def({
     name: 'http_server_rate_limited_requests_total',
     type: 'counter',

@@ -9,6 +9,8 @@ import { LabeledHistogram } from './histogram.js';
 /** Metrics of the resilience mechanisms, driven by service/src/resilience/. */
 export interface ResilienceMetrics {
   shed: Counter<'reason'>;
+  heldConnections: Gauge;
+  connectionHolds: Counter;
   rateLimited: Counter<'http_route'>;
   deadlineExceeded: Counter<'http_route'>;
   breakerState: Gauge<'breaker'>;
@@ -90,6 +92,8 @@ export function createMetrics(): ServiceMetrics {
 
   const resilience: ResilienceMetrics = {
     shed: counterFrom(M.shedRequests, registry),
+    heldConnections: gaugeFrom(M.heldConnections, registry),
+    connectionHolds: counterFrom(M.connectionHolds, registry),
     rateLimited: counterFrom(M.rateLimitedRequests, registry),
     deadlineExceeded: counterFrom(M.deadlineExceeded, registry),
     breakerState: gaugeFrom(M.breakerState, registry),

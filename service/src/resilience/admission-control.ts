@@ -1,0 +1,211 @@
+// Admission control: at most `maxInFlight` app requests in the process at
+// once. Over the limit, a keep-alive connection whose response just finished
+// is not read again until there is room, so its next request waits in the
+// kernel's socket buffer instead of in the heap. Nothing is refused and
+// nothing is lost: the request is read, in arrival order, a moment later.
+//
+// Why: the event loop reads every socket that has data in one poll phase. With
+// 10,000 busy connections that is up to 10,000 requests parsed and parked at
+// once, and the garbage collector then copies every parked request's objects
+// while they wait: at 10,000 connections it took ~40% of the service's CPU,
+// which served 0.56–0.82 of its 1,000-connection throughput. Holding the reads
+// keeps each batch at the limit: 0.92–1.02 (docs/load-testing.md).
+//
+// Below the limit it costs a counter per request: the app server's request
+// telemetry, which watches every response anyway, reports to it (app.ts).
+// Load shedding (load-shedding.ts) still answers 503 when the event loop
+// itself falls behind; this only decides when a connection is read next.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import fp from 'fastify-plugin';
+import type { Counter, Gauge } from 'prom-client';
+import type { RuntimeConfigStore } from '../config/runtime-config.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
+
+const kHeld = Symbol('periscope.admission.held');
+const kGuarded = Symbol('periscope.admission.guarded');
+
+type Conn = Socket & { [kHeld]?: boolean; [kGuarded]?: boolean };
+
+/**
+ * A held socket stays held. Node's HTTP server resumes a socket's reads from
+ * places of its own (draining a request body the handler never read, say), on
+ * the socket's `resume` event; this listener runs after Node's and stops the
+ * reads again. Node stops reading on the `pause` event, which `pause()` only
+ * emits when the stream was flowing — and a resume scheduled before the hold
+ * arrives when it is not — so then the event is announced directly.
+ */
+function keepHeld(this: Conn): void {
+  if (!this[kHeld]) return;
+  if (this.isPaused()) this.emit('pause');
+  else this.pause();
+}
+
+export interface AdmissionControlOptions {
+  /** The limit in force; read at every decision, so it can be hot-reloaded. 0 turns admission control off. */
+  maxInFlight: () => number;
+  /** Called once per connection held (a counter, say). */
+  onHold?: () => void;
+  /** Called with the number of held connections whenever it changes (a gauge). */
+  onHeldChange?: (held: number) => void;
+  /** How often held connections are re-checked when no response finishes to release them (ms). */
+  sweepMs?: number;
+}
+
+export class AdmissionControl {
+  #inFlight = 0;
+  // A FIFO of held sockets: an array and a head index (shift() is O(n)).
+  #held: Conn[] = [];
+  #head = 0;
+  // Released since the last sweep: their requests may not have been read yet.
+  #released = 0;
+  #sweep: NodeJS.Timeout | undefined;
+  #stopped = false;
+  readonly #o: Required<Pick<AdmissionControlOptions, 'sweepMs'>> & AdmissionControlOptions;
+
+  constructor(options: AdmissionControlOptions) {
+    this.#o = { sweepMs: 50, ...options };
+  }
+
+  /** Requests in the server now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Connections whose next request is waiting to be read. */
+  get held(): number {
+    return this.#held.length - this.#head;
+  }
+
+  /**
+   * Count `server`'s requests itself (a `request` listener and a `close`
+   * listener per response). The service's app server does not use this: its
+   * request telemetry already watches every response and reports to
+   * requestStarted/requestFinished (app.ts), which saves the listeners.
+   */
+  attach(server: Server): void {
+    server.on('request', this.#onRequest);
+  }
+
+  /** A request entered the server. */
+  requestStarted(): void {
+    this.#inFlight++;
+  }
+
+  /** A response closed (sent, or the client went away). */
+  requestFinished(res: ServerResponse): void {
+    this.#finished(res.req.socket as Conn);
+  }
+
+  /** From now on hold nothing, and read every held connection (shutdown: their requests get answered). */
+  stop(): void {
+    this.#stopped = true;
+    this.#resume(Number.POSITIVE_INFINITY);
+  }
+
+  readonly #onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
+    this.#inFlight++;
+    res.on('close', this.#onClose);
+  };
+
+  // One shared listener for every response: `this` is the ServerResponse.
+  readonly #onClose = ((admission: AdmissionControl) =>
+    function onResponseClose(this: ServerResponse) {
+      admission.#finished(this.req.socket as Conn);
+    })(this);
+
+  #finished(socket: Conn): void {
+    this.#inFlight--;
+    const limit = this.#stopped ? 0 : this.#o.maxInFlight();
+    if (limit <= 0) {
+      // Off (or lowered to 0 by a reload): everyone goes.
+      this.#resume(Number.POSITIVE_INFINITY);
+    } else if (this.#inFlight >= limit || this.held > 0) {
+      // First come, first served: while others wait, this connection queues
+      // behind them, and the longest-waiting one goes if there is room (one
+      // out, one in). Letting the connection that just finished go on instead
+      // would serve the lucky ones again and again and leave the rest the tail.
+      this.#hold(socket);
+      if (this.#inFlight < limit) this.#resume(1);
+    }
+  }
+
+  #hold(socket: Conn): void {
+    // A connection that is closing or already held has nothing to hold.
+    if (socket.destroyed || !socket.readable || socket[kHeld]) return;
+    socket[kHeld] = true;
+    if (!socket[kGuarded]) {
+      socket[kGuarded] = true;
+      socket.on('resume', keepHeld);
+    }
+    // Node's HTTP server turns this into readStop() on the handle.
+    socket.pause();
+    this.#held.push(socket);
+    this.#o.onHold?.();
+    this.#o.onHeldChange?.(this.held);
+    this.#sweep ??= setInterval(this.#onSweep, this.#o.sweepMs).unref();
+  }
+
+  /**
+   * Responses finishing release held connections one by one; this covers the
+   * case where none finish (the connections released last had nothing to
+   * send, say): whatever room there is goes to the longest-held.
+   */
+  readonly #onSweep = (): void => {
+    const limit = this.#stopped ? 0 : this.#o.maxInFlight();
+    const room = limit > 0 ? limit - this.#inFlight - this.#released : Number.POSITIVE_INFINITY;
+    this.#released = 0;
+    this.#resume(room);
+  };
+
+  #resume(n: number): void {
+    if (n <= 0 || this.#head === this.#held.length) return;
+    let left = n;
+    while (left > 0 && this.#head < this.#held.length) {
+      const socket = this.#held[this.#head] as Conn;
+      this.#held[this.#head++] = undefined as unknown as Conn;
+      socket[kHeld] = false;
+      if (socket.destroyed) continue;
+      socket.resume();
+      this.#released++;
+      left--;
+    }
+    if (this.#head === this.#held.length) {
+      this.#held = [];
+      this.#head = 0;
+      if (this.#sweep) clearInterval(this.#sweep);
+      this.#sweep = undefined;
+      this.#released = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#held.length) {
+      this.#held = this.#held.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#o.onHeldChange?.(this.held);
+  }
+}
+
+/** Admission control on the app server: lets held connections go when the process starts draining. */
+export default fp<{ admission: AdmissionControl; lifecycle: Lifecycle }>(
+  async (app, { admission, lifecycle }) => {
+    // Draining: every held connection is read, so its request is answered
+    // (with `Connection: close`, plugins/connection-drain.ts) rather than
+    // closed as idle with the request unread.
+    lifecycle.onChange((phase) => {
+      if (phase === 'draining') admission.stop();
+    });
+    app.addHook('preClose', async () => admission.stop());
+  },
+  { name: 'admission-control' },
+);
+
+/** The app server's admission control, its limit read from the runtime config, its activity in the metrics. */
+export function appAdmissionControl(
+  runtimeConfig: RuntimeConfigStore,
+  metrics: { heldConnections: Gauge; connectionHolds: Counter },
+): AdmissionControl {
+  return new AdmissionControl({
+    maxInFlight: () => runtimeConfig.current.admission.maxInFlight,
+    onHold: () => metrics.connectionHolds.inc(),
+    onHeldChange: (held) => metrics.heldConnections.set(held),
+  });
+}
