@@ -72,6 +72,7 @@ export function toServerSample(
       heapUsedBytes: sumOf(samples, 'nodejs_heap_size_used_bytes'),
       rssBytes: sumOf(samples, 'process_resident_memory_bytes'),
       activeRequests: sumOf(samples, 'http_server_active_requests'),
+      heldConnections: sumOf(samples, 'http_server_held_connections'),
       cpu: round(rate(counters.cpu, prev?.cpu ?? null, dt), 4),
       gcShare: round(rate(counters.gc, prev?.gc ?? null, dt), 4),
       openFds: sumOf(samples, 'process_open_fds'),

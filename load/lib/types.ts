@@ -122,6 +122,8 @@ export interface ServerSample {
   heapUsedBytes: number | null;
   rssBytes: number | null;
   activeRequests: number | null;
+  /** Keep-alive connections the service's admission control is not reading (its next request waits in the kernel). */
+  heldConnections: number | null;
   /** Process CPU time per second of wall time (1 = one core busy). */
   cpu: number | null;
   /** Share of wall time spent in garbage collection (rate of nodejs_gc_duration_seconds_sum, all kinds). */

@@ -228,7 +228,7 @@ function serverCharts(r: LoadResult): string[] {
     }),
     lineChart({
       id: 'active',
-      title: 'Server: requests in flight and open file descriptors',
+      title: 'Server: requests in flight, held connections and open file descriptors',
       unit: 'count',
       xLabel: 's',
       maxGapS: 3,
@@ -237,6 +237,8 @@ function serverCharts(r: LoadResult): string[] {
       markers,
       series: [
         { name: 'active requests', color: C.red, points: pts((x) => x.activeRequests) },
+        // Admission control: connections whose next request waits unread (service/src/resilience/admission-control.ts).
+        { name: 'held connections', color: C.orange, points: pts((x) => x.heldConnections ?? null) },
         { name: 'open fds', color: C.grey, dashed: true, points: pts((x) => x.openFds) },
       ],
     }),

@@ -16,12 +16,13 @@ nodejs_eventloop_lag_p99_seconds 0.04
 process_resident_memory_bytes 1.2e8
 nodejs_gc_duration_seconds_sum{kind="minor"} 0.5
 nodejs_gc_duration_seconds_sum{kind="major"} 0.25
+http_server_held_connections 3
 `;
 
 describe('parsePrometheusText', () => {
   it('reads names, labels with escapes, special floats and timestamps', () => {
     const s = parsePrometheusText(TEXT);
-    expect(s).toHaveLength(12);
+    expect(s).toHaveLength(13);
     expect(s[0]).toEqual({ name: 'http_server_active_requests', labels: {}, value: 7 });
     expect(s[2]?.labels.http_route).toBe('/api/sleep');
     expect(s[2]?.value).toBe(300);
@@ -53,6 +54,7 @@ describe('toServerSample', () => {
     const first = toServerSample(parsePrometheusText(TEXT), 1000, 0, 5, null);
     expect(first.sample.elu).toBeNull(); // no previous scrape yet
     expect(first.sample.activeRequests).toBe(7);
+    expect(first.sample.heldConnections).toBe(3);
     expect(first.sample.lagP99Ms).toBe(40);
     const next = TEXT.replace('active_seconds_total 10.5', 'active_seconds_total 11.25')
       .replace('process_cpu_seconds_total 4', 'process_cpu_seconds_total 4.5')

@@ -78,7 +78,14 @@ describe('smoke against the real service', () => {
     const s = result.server.samples;
     expect(s.length).toBeGreaterThanOrEqual(4);
     expect(result.server.scrapeErrors).toBe(0);
-    for (const key of ['rssBytes', 'heapUsedBytes', 'activeRequests', 'openFds', 'eluGauge'] as const) {
+    for (const key of [
+      'rssBytes',
+      'heapUsedBytes',
+      'activeRequests',
+      'heldConnections',
+      'openFds',
+      'eluGauge',
+    ] as const) {
       expect(s.every((x) => x[key] !== null)).toBe(true);
     }
     // Rates need two scrapes: every sample after the first has them (the request rate once the

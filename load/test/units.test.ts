@@ -226,6 +226,7 @@ describe('server side of a phase', () => {
     heapUsedBytes: null,
     rssBytes: null,
     activeRequests: null,
+    heldConnections: null,
     cpu,
     gcShare: null,
     openFds: null,
