@@ -42,12 +42,12 @@ class ParkingServer {
 }
 
 /** One keep-alive connection: every request of a client goes over the same socket. */
-function client(port: number) {
+function client(port: number, headers: Record<string, string> = {}) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   return {
     get: (path: string, body?: string) =>
       new Promise<string>((resolve, reject) => {
-        request({ host: '127.0.0.1', port, path, agent, method: body ? 'POST' : 'GET' }, (res) => {
+        request({ host: '127.0.0.1', port, path, agent, headers, method: body ? 'POST' : 'GET' }, (res) => {
           let body = '';
           res.on('data', (c) => {
             body += c;
@@ -223,6 +223,18 @@ describe('admission control', () => {
     await waitFor(() => p.has('/t0'), 5_000);
     for (const path of ['/s1', '/s2', '/t0']) p.answer(path);
     expect(await held).toBe('/t0');
+  });
+
+  it('does not hold a connection that closes after its response (Connection: close)', async () => {
+    const s = await setup({ value: 1 }, 1);
+    s.c.push(client((s.p.server.address() as AddressInfo).port, { connection: 'close' }));
+    const r = await round(s, 'r');
+    // At the limit when it finishes, but there is no next request to wait for.
+    await r.finish(1);
+    await sleep(50);
+    expect(s.admission.held).toBe(0);
+    expect(s.gauge).toEqual([]);
+    await r.finish(0);
   });
 
   it('skips a held connection the client closed', async () => {

@@ -41,6 +41,11 @@ function keepHeld(this: Conn): void {
   else this.pause();
 }
 
+/** The response's connection if it stays open for another request (not `Connection: close`, not draining). */
+function keptAlive(res: ServerResponse): Conn | undefined {
+  return res.shouldKeepAlive ? (res.req.socket as Conn) : undefined;
+}
+
 export interface AdmissionControlOptions {
   /** The limit in force; read at every decision, so it can be hot-reloaded. 0 turns admission control off. */
   maxInFlight: () => number;
@@ -94,7 +99,7 @@ export class AdmissionControl {
 
   /** A response closed (sent, or the client went away). */
   requestFinished(res: ServerResponse): void {
-    this.#finished(res.req.socket as Conn);
+    this.#finished(keptAlive(res));
   }
 
   /** From now on hold nothing, and read every held connection (shutdown: their requests get answered). */
@@ -111,10 +116,10 @@ export class AdmissionControl {
   // One shared listener for every response: `this` is the ServerResponse.
   readonly #onClose = ((admission: AdmissionControl) =>
     function onResponseClose(this: ServerResponse) {
-      admission.#finished(this.req.socket as Conn);
+      admission.#finished(keptAlive(this));
     })(this);
 
-  #finished(socket: Conn): void {
+  #finished(socket: Conn | undefined): void {
     this.#inFlight--;
     const limit = this.#stopped ? 0 : this.#o.maxInFlight();
     if (limit <= 0) {
@@ -130,9 +135,9 @@ export class AdmissionControl {
     }
   }
 
-  #hold(socket: Conn): void {
+  #hold(socket: Conn | undefined): void {
     // A connection that is closing or already held has nothing to hold.
-    if (socket.destroyed || !socket.readable || socket[kHeld]) return;
+    if (!socket || socket.destroyed || !socket.readable || socket[kHeld]) return;
     socket[kHeld] = true;
     if (!socket[kGuarded]) {
       socket[kGuarded] = true;
