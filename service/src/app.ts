@@ -17,8 +17,8 @@ import type { TransformResult, TransformTask } from './workers/transform.js';
 
 export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   const { resilience, onCollect } = ctx.telemetry.metrics;
-  // Counts requests in flight through the telemetry's per-response accounting.
-  const admission = appAdmissionControl(ctx.runtimeConfig, resilience);
+  // Reads the telemetry's in-flight count; the telemetry tells it when a response closes.
+  const admission = appAdmissionControl(ctx.runtimeConfig, ctx.telemetry.metrics);
   const telemetry = ctx.telemetry.httpServer(ctx.env, admission);
   const app = Fastify({
     ...serverOptions(ctx.env),

@@ -10,15 +10,25 @@ import { AdmissionControl } from '../src/resilience/admission-control.js';
 import { type Built, build } from './helpers/build.js';
 import { waitFor } from './helpers/service-process.js';
 
-/** A server whose requests wait until the test answers them, by path. */
+/**
+ * A server whose requests wait until the test answers them, by path. It counts
+ * its requests in flight and reports each closed response, as the app's
+ * request telemetry does for admission control.
+ */
 class ParkingServer {
   readonly arrived: string[] = [];
+  inFlight = 0;
   readonly #parked = new Map<string, ServerResponse>();
   readonly server: Server;
-  constructor() {
+  constructor(onFinished: (res: ServerResponse) => void) {
     this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
       this.arrived.push(req.url ?? '');
       this.#parked.set(req.url ?? '', res);
+      this.inFlight++;
+      res.on('close', () => {
+        this.inFlight--;
+        onFinished(res);
+      });
     });
   }
   async listen(): Promise<number> {
@@ -73,14 +83,15 @@ afterEach(async () => {
 });
 
 async function setup(limit: { value: number }, n: number) {
-  parking = new ParkingServer();
   const gauge: number[] = [];
-  const admission = new AdmissionControl({
+  const admission: AdmissionControl = new AdmissionControl({
     maxInFlight: () => limit.value,
+    inFlight: () => p.inFlight,
     sweepMs: 20,
     onHeldChange: (held) => gauge.push(held),
   });
-  admission.attach(parking.server);
+  const p = new ParkingServer((res) => admission.requestFinished(res));
+  parking = p;
   const port = await parking.listen();
   clients = Array.from({ length: n }, () => client(port));
   return { p: parking, admission, c: clients, gauge };
@@ -99,6 +110,15 @@ async function round(s: Setup, prefix: string, body?: string) {
       return answers[i];
     },
   };
+}
+
+/** Connection i sends `path` (while held); after `release`, the server reads it and the client gets its answer. */
+async function readAfter(s: Setup, i: number, path: string, release: () => Promise<unknown>) {
+  const answer = s.c[i]?.get(path) as Promise<string>;
+  await release();
+  await waitFor(() => s.p.has(path), 5_000);
+  s.p.answer(path);
+  expect(await answer).toBe(path);
 }
 
 describe('admission control', () => {
@@ -164,33 +184,28 @@ describe('admission control', () => {
     // Node drains an unread body when the response finishes, and that resumes
     // the socket's reads a tick later, after the hold.
     const s = await setup({ value: 1 }, 2);
-    const { p, admission, c } = s;
+    const { p, admission } = s;
     const r = await round(s, 'r', 'x'.repeat(4 << 20));
     await r.finish(0);
     await waitFor(() => admission.held === 1, 5_000);
-    const next0 = c[0]?.get('/n0') as Promise<string>;
-    await sleep(150);
-    expect(p.has('/n0')).toBe(false);
-    p.answer('/r1');
-    await waitFor(() => p.has('/n0'), 5_000);
-    p.answer('/n0');
-    expect(await next0).toBe('/n0');
+    await readAfter(s, 0, '/n0', async () => {
+      await sleep(150);
+      expect(p.has('/n0')).toBe(false);
+      await r.finish(1);
+    });
   });
 
   it('a held connection with nothing to send does not strand the ones behind it', async () => {
     // limit 1: c0 and c1 are held; c2 finishing releases c0, which sends nothing.
     const s = await setup({ value: 1 }, 3);
-    const { p, admission, c } = s;
+    const { admission } = s;
     const r = await round(s, 'r');
     await r.finish(0);
     await r.finish(1);
     await waitFor(() => admission.held === 2, 5_000);
-    const next1 = c[1]?.get('/n1') as Promise<string>;
-    await r.finish(2);
-    // No response is left to finish; the sweep reads c1 because the process is below its limit.
-    await waitFor(() => p.has('/n1'), 5_000);
-    p.answer('/n1');
-    expect(await next1).toBe('/n1');
+    // No response is left to finish once r2 is answered; the sweep reads c1
+    // because the process is below its limit.
+    await readAfter(s, 1, '/n1', () => r.finish(2));
   });
 
   it('a hot-reloaded limit of 0 turns it off, and stop() reads every held connection', async () => {
@@ -239,19 +254,15 @@ describe('admission control', () => {
 
   it('skips a held connection the client closed', async () => {
     const s = await setup({ value: 1 }, 3);
-    const { p, admission, c } = s;
+    const { admission, c } = s;
     const r = await round(s, 'r');
     await r.finish(0);
     await waitFor(() => admission.held === 1, 5_000);
     c[0]?.close(); // the client hangs up while held
     await r.finish(1);
     await waitFor(() => admission.held === 2, 5_000);
-    const next1 = c[1]?.get('/n1') as Promise<string>;
-    await r.finish(2);
     // c0 is gone: the one slot goes to c1.
-    await waitFor(() => p.has('/n1'), 5_000);
-    p.answer('/n1');
-    expect(await next1).toBe('/n1');
+    await readAfter(s, 1, '/n1', () => r.finish(2));
   });
 });
 

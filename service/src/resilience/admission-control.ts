@@ -9,18 +9,20 @@
 // once, and the garbage collector then copies every parked request's objects
 // while they wait: at 10,000 connections it took ~40% of the service's CPU,
 // which served 0.56–0.82 of its 1,000-connection throughput. Holding the reads
-// keeps each batch at the limit: 0.92–1.02 (docs/load-testing.md).
+// keeps each batch at the limit: 0.73 -> 0.90 in interleaved runs with it off
+// and on (docs/load-testing.md).
 //
-// Below the limit it costs a counter per request: the app server's request
-// telemetry, which watches every response anyway, reports to it (app.ts).
+// Below the limit it costs one call per response and no state of its own: it
+// reads the in-flight count the app's request telemetry keeps anyway, which
+// also tells it when a response closes (app.ts).
 // Load shedding (load-shedding.ts) still answers 503 when the event loop
 // itself falls behind; this only decides when a connection is read next.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
-import type { Counter, Gauge } from 'prom-client';
 import type { RuntimeConfigStore } from '../config/runtime-config.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import type { ServiceMetrics } from '../telemetry/metrics/registry.js';
 
 const kHeld = Symbol('periscope.admission.held');
 const kGuarded = Symbol('periscope.admission.guarded');
@@ -49,6 +51,8 @@ function keptAlive(res: ServerResponse): Conn | undefined {
 export interface AdmissionControlOptions {
   /** The limit in force; read at every decision, so it can be hot-reloaded. 0 turns admission control off. */
   maxInFlight: () => number;
+  /** Requests in the server now, counted by whoever calls requestFinished (already decremented for that response). */
+  inFlight: () => number;
   /** Called once per connection held (a counter, say). */
   onHold?: () => void;
   /** Called with the number of held connections whenever it changes (a gauge). */
@@ -58,7 +62,6 @@ export interface AdmissionControlOptions {
 }
 
 export class AdmissionControl {
-  #inFlight = 0;
   // A FIFO of held sockets: an array and a head index (shift() is O(n)).
   #held: Conn[] = [];
   #head = 0;
@@ -74,7 +77,7 @@ export class AdmissionControl {
 
   /** Requests in the server now. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#o.inFlight();
   }
 
   /** Connections whose next request is waiting to be read. */
@@ -82,24 +85,22 @@ export class AdmissionControl {
     return this.#held.length - this.#head;
   }
 
-  /**
-   * Count `server`'s requests itself (a `request` listener and a `close`
-   * listener per response). The service's app server does not use this: its
-   * request telemetry already watches every response and reports to
-   * requestStarted/requestFinished (app.ts), which saves the listeners.
-   */
-  attach(server: Server): void {
-    server.on('request', this.#onRequest);
-  }
-
-  /** A request entered the server. */
-  requestStarted(): void {
-    this.#inFlight++;
-  }
-
-  /** A response closed (sent, or the client went away). */
+  /** A response closed (sent, or the client went away): hold its connection, or let a held one go. */
   requestFinished(res: ServerResponse): void {
-    this.#finished(keptAlive(res));
+    const socket = keptAlive(res);
+    const inFlight = this.#o.inFlight();
+    const limit = this.#limit();
+    if (limit <= 0) {
+      // Off (or lowered to 0 by a reload): everyone goes.
+      this.#resume(Number.POSITIVE_INFINITY);
+    } else if (inFlight >= limit || this.held > 0) {
+      // First come, first served: while others wait, this connection queues
+      // behind them, and the longest-waiting one goes if there is room (one
+      // out, one in). Letting the connection that just finished go on instead
+      // would serve the lucky ones again and again and leave the rest the tail.
+      this.#hold(socket);
+      if (inFlight < limit) this.#resume(1);
+    }
   }
 
   /** From now on hold nothing, and read every held connection (shutdown: their requests get answered). */
@@ -108,31 +109,9 @@ export class AdmissionControl {
     this.#resume(Number.POSITIVE_INFINITY);
   }
 
-  readonly #onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
-    this.#inFlight++;
-    res.on('close', this.#onClose);
-  };
-
-  // One shared listener for every response: `this` is the ServerResponse.
-  readonly #onClose = ((admission: AdmissionControl) =>
-    function onResponseClose(this: ServerResponse) {
-      admission.#finished(keptAlive(this));
-    })(this);
-
-  #finished(socket: Conn | undefined): void {
-    this.#inFlight--;
-    const limit = this.#stopped ? 0 : this.#o.maxInFlight();
-    if (limit <= 0) {
-      // Off (or lowered to 0 by a reload): everyone goes.
-      this.#resume(Number.POSITIVE_INFINITY);
-    } else if (this.#inFlight >= limit || this.held > 0) {
-      // First come, first served: while others wait, this connection queues
-      // behind them, and the longest-waiting one goes if there is room (one
-      // out, one in). Letting the connection that just finished go on instead
-      // would serve the lucky ones again and again and leave the rest the tail.
-      this.#hold(socket);
-      if (this.#inFlight < limit) this.#resume(1);
-    }
+  /** The limit in force: none once stopped. */
+  #limit(): number {
+    return this.#stopped ? 0 : this.#o.maxInFlight();
   }
 
   #hold(socket: Conn | undefined): void {
@@ -157,8 +136,8 @@ export class AdmissionControl {
    * send, say): whatever room there is goes to the longest-held.
    */
   readonly #onSweep = (): void => {
-    const limit = this.#stopped ? 0 : this.#o.maxInFlight();
-    const room = limit > 0 ? limit - this.#inFlight - this.#released : Number.POSITIVE_INFINITY;
+    const limit = this.#limit();
+    const room = limit > 0 ? limit - this.#o.inFlight() - this.#released : Number.POSITIVE_INFINITY;
     this.#released = 0;
     this.#resume(room);
   };
@@ -203,14 +182,17 @@ export default fp<{ admission: AdmissionControl; lifecycle: Lifecycle }>(
   { name: 'admission-control' },
 );
 
-/** The app server's admission control, its limit read from the runtime config, its activity in the metrics. */
-export function appAdmissionControl(
-  runtimeConfig: RuntimeConfigStore,
-  metrics: { heldConnections: Gauge; connectionHolds: Counter },
-): AdmissionControl {
+/**
+ * The app server's admission control: its limit from the runtime config, its
+ * in-flight count the request telemetry's (http_server_active_requests), its
+ * activity in the metrics. The telemetry calls requestFinished (app.ts).
+ */
+export function appAdmissionControl(runtimeConfig: RuntimeConfigStore, metrics: ServiceMetrics): AdmissionControl {
+  const { active, resilience } = metrics;
   return new AdmissionControl({
     maxInFlight: () => runtimeConfig.current.admission.maxInFlight,
-    onHold: () => metrics.connectionHolds.inc(),
-    onHeldChange: (held) => metrics.heldConnections.set(held),
+    inFlight: () => active.requests,
+    onHold: () => resilience.connectionHolds.inc(),
+    onHeldChange: (held) => resilience.heldConnections.set(held),
   });
 }

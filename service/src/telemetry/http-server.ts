@@ -13,8 +13,8 @@
 //
 // and the response's `close` event (fired after the last byte is written, or
 // when the client goes away) finishes all three signals. The optional request
-// observer (the app's admission control) hears each start and end from here,
-// so it needs no listeners of its own. Unsampled requests allocate no span
+// observer (the app's admission control) hears of each end from here, after the
+// in-flight count drops, so it needs no listeners or count of its own. Unsampled requests allocate no span
 // attributes and record nothing beyond the histogram bucket. Why this shape
 // rather than onRequest/onResponse hooks is measured in the README (Performance).
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -98,9 +98,8 @@ class RequestTelemetry {
   ) {}
 }
 
-/** Told of every request the server takes in and every response that closes (resilience/admission-control.ts). */
+/** Told of every response that closes, once the in-flight count no longer includes it (resilience/admission-control.ts). */
 export interface RequestObserver {
-  requestStarted(): void;
   requestFinished(res: ServerResponse): void;
 }
 
@@ -241,7 +240,6 @@ export class HttpServerTelemetry {
   begin(request: FastifyRequest, reply: FastifyReply): void {
     reply.header(REQUEST_ID_HEADER, request.id);
     this.#o.metrics.active.requests++;
-    this.#o.observer?.requestStarted();
     reply.raw.on('close', this.#onClose);
   }
 

@@ -16,7 +16,7 @@ export interface Telemetry {
   settings: OtelSettings;
   tracing: Tracing;
   metrics: ServiceMetrics;
-  /** Server-side request instrumentation for one Fastify app; `observer` hears every request start and end. */
+  /** Server-side request instrumentation for one Fastify app; `observer` hears of every response that closes. */
   httpServer(env: Pick<Env, 'ACCESS_LOG' | 'SLOW_REQUEST_MS'>, observer?: RequestObserver): HttpServerTelemetry;
   /** pino mixin: trace ids on lines logged inside a span by a logger without trace bindings. */
   logMixin(mergeObject: object, level: number, logger: unknown): object;
