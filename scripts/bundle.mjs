@@ -24,11 +24,20 @@ import { build } from 'esbuild';
 
 export const EXTERNAL = ['@datadog/pprof', 'pino-pretty', 'piscina', 'undici', 'ioredis', 'yaml'];
 
-/** The OTLP span exporters, each built into a CommonJS file of its own (below). */
+/**
+ * The OTLP span exporters, each built into a CommonJS file of its own (below):
+ * import specifier in service/src/telemetry/tracing/provider.ts → file.
+ * The protobuf one is the service's own (the package's with a faster encoder).
+ */
 const EXPORTERS = {
-  '@opentelemetry/exporter-trace-otlp-proto': 'otlp-exporter-proto',
+  './otlp-proto-exporter.js': 'otlp-exporter-proto',
   '@opentelemetry/exporter-trace-otlp-http': 'otlp-exporter-http',
 };
+/** Where an exporter's module is, for the build of its file. */
+const exporterSource = (specifier) =>
+  specifier.startsWith('./')
+    ? `./service/src/telemetry/tracing/${specifier.slice(2).replace(/\.js$/, '.ts')}`
+    : specifier;
 
 const root = new URL('..', import.meta.url).pathname;
 const outdir = 'dist/bundle';
@@ -80,7 +89,9 @@ const exporterEntries = {
 };
 await build({
   ...common,
-  entryPoints: Object.fromEntries(Object.entries(EXPORTERS).map(([pkg, file]) => [file, `exporter-entry:${pkg}`])),
+  entryPoints: Object.fromEntries(
+    Object.entries(EXPORTERS).map(([specifier, file]) => [file, `exporter-entry:${exporterSource(specifier)}`]),
+  ),
   plugins: [exporterEntries],
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
@@ -91,7 +102,7 @@ await build({
 const exportersPrebuilt = {
   name: 'exporters-prebuilt',
   setup(b) {
-    b.onResolve({ filter: /^@opentelemetry\/exporter-trace-otlp-/ }, (args) =>
+    b.onResolve({ filter: /^(@opentelemetry\/exporter-trace-otlp-|\.\/otlp-proto-exporter)/ }, (args) =>
       args.path in EXPORTERS ? { path: `./${EXPORTERS[args.path]}.cjs`, external: true } : undefined,
     );
   },
