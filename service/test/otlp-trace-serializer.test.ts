@@ -184,9 +184,13 @@ describe('serializeTraceExportRequest', () => {
 });
 
 describe('OTLPTraceExporter (service)', () => {
-  const saved = { ...process.env };
+  const KEYS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS'] as const;
+  const saved = KEYS.map((k) => process.env[k]);
   afterEach(() => {
-    process.env = { ...saved };
+    KEYS.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    });
   });
 
   it('POSTs the encoded batch as application/x-protobuf to the configured endpoint, with its headers', async () => {
