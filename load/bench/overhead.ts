@@ -16,18 +16,26 @@
 //
 //   npm run bench:overhead -- [--rounds 3] [--duration 8] [--connections 100]
 //                             [--starts 7] [--variants bare,periscope,...] [--node /path/to/node]
+//                             [--together]
+//
+// --together: every variant is loaded at the same time instead of in turn,
+// each by its own wrk (all on CPU 1), so the variants share CPU 0 and whatever
+// the host does to it. Their throughputs then divide one core between them,
+// and the ratios measure CPU a request against CPU a request — steadier on a
+// shared host than taking turns, whose rounds the host's speed drifts through.
+// (What it does not give: each variant's throughput with a core to itself.)
 //
 // exec → ready is the median of --starts separate cold starts per variant
 // (interleaved, nothing else running): one start is too noisy to report.
 // The service variants start with a compile cache filled first by
 // scripts/warm-compile-cache.mjs, as the image does (Dockerfile); the same
 // starts without it are reported too (`periscope-nocache`).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { freePort, freePorts } from '../../scripts/lib/free-port.js';
 import { pollReady, REPO_ROOT } from '../lib/service.js';
 
@@ -171,9 +179,23 @@ interface LoadResult {
   errors: number;
 }
 
+function wrkCommand(url: string, seconds: number, connections: number) {
+  return pin(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+}
+
 function wrk(url: string, seconds: number, connections: number): LoadResult {
-  const { cmd, args } = pin(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
-  const out = execFileSync(cmd, args, { encoding: 'utf8' });
+  const { cmd, args } = wrkCommand(url, seconds, connections);
+  return parseWrk(execFileSync(cmd, args, { encoding: 'utf8' }));
+}
+
+/** The same, without blocking: --together runs one per variant at once. */
+async function wrkAsync(url: string, seconds: number, connections: number): Promise<LoadResult> {
+  const { cmd, args } = wrkCommand(url, seconds, connections);
+  const { stdout } = await promisify(execFile)(cmd, args, { encoding: 'utf8' });
+  return parseWrk(stdout);
+}
+
+function parseWrk(out: string): LoadResult {
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
   const requests = Number(out.match(/(\d+) requests in/)?.[1]);
   const p50 = toMs(out.match(/^\s+50%\s+(\S+)/m)?.[1] ?? '');
@@ -208,6 +230,7 @@ async function main() {
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '100' },
       starts: { type: 'string', default: '7' },
+      together: { type: 'boolean', default: false },
       variants: { type: 'string', default: 'bare,periscope,sampled100,tutorial' },
       node: { type: 'string' },
       out: { type: 'string', default: join(REPO_ROOT, 'results', 'bench') },
@@ -237,6 +260,7 @@ async function main() {
   const rounds = Number(values.rounds);
   const duration = Number(values.duration);
   const connections = Number(values.connections);
+  const together = values.together === true;
 
   const samples: Sample[] = [];
   const sinkPort = await freePort();
@@ -249,10 +273,14 @@ async function main() {
   const compileCache = mkdtempSync(join(tmpdir(), 'periscope-bench-compile-cache-'));
   execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
   const all = variants(`http://127.0.0.1:${sinkPort}`, compileCache);
-  // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}'
+  // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}';
+  // an env value "$OTLP_SINK" becomes this run's span sink (its port is picked at run time).
   if (process.env.BENCH_EXTRA_VARIANTS) {
     for (const [name, v] of Object.entries(JSON.parse(process.env.BENCH_EXTRA_VARIANTS) as Record<string, Variant>)) {
-      all[name] = { ...v, name };
+      const env = Object.fromEntries(
+        Object.entries(v.env ?? {}).map(([k, x]) => [k, x === '$OTLP_SINK' ? `http://127.0.0.1:${sinkPort}` : x]),
+      );
+      all[name] = { ...v, name, env };
     }
   }
   const chosen = (values.variants as string).split(',').map((n) => {
@@ -262,7 +290,7 @@ async function main() {
   });
 
   console.log(
-    `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /`,
+    `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /, ${together ? 'variants loaded together (sharing CPU 0)' : 'variants loaded in turn'}`,
   );
   const startVariants = [...chosen];
   const periscope = chosen.find((v) => v.name === 'periscope');
@@ -299,28 +327,36 @@ async function main() {
       entry.idleRssMb = rssKb(entry.s.proc.pid as number, 'VmRSS') / 1024;
       wrk(`http://127.0.0.1:${entry.s.port}/`, Number(values.warmup), connections);
     }
+    const record = (round: number, entry: (typeof started)[number], r: LoadResult, cpu0: number) => {
+      const pid = entry.s.proc.pid as number;
+      const cpuUsPerReq = (cpuMicros(pid) - cpu0) / r.requests;
+      samples.push({
+        ...r,
+        variant: entry.v.name,
+        round,
+        cpuUsPerReq,
+        idleRssMb: entry.idleRssMb,
+        rssMb: rssKb(pid, 'VmRSS') / 1024,
+        peakRssMb: rssKb(pid, 'VmHWM') / 1024,
+      });
+      console.log(
+        `  round ${round} ${entry.v.name.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s  ${cpuUsPerReq.toFixed(1)} µs CPU/req  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+      );
+    };
     for (let round = 1; round <= rounds; round++) {
+      if (together) {
+        const cpu0 = started.map((e) => cpuMicros(e.s.proc.pid as number));
+        const results = await Promise.all(
+          started.map((e) => wrkAsync(`http://127.0.0.1:${e.s.port}/`, duration, connections)),
+        );
+        for (const [i, e] of started.entries()) record(round, e, results[i] as LoadResult, cpu0[i] as number);
+        continue;
+      }
       // Every other round in reverse order, so drift within a round does not
       // always favour the variants that run first.
-      for (const { v, s, idleRssMb } of round % 2 ? started : [...started].reverse()) {
-        const pid = s.proc.pid as number;
-        const cpu0 = cpuMicros(pid);
-        const r = wrk(`http://127.0.0.1:${s.port}/`, duration, connections);
-        const cpuUsPerReq = (cpuMicros(pid) - cpu0) / r.requests;
-        const rssMb = rssKb(pid, 'VmRSS') / 1024;
-        const peakRssMb = rssKb(pid, 'VmHWM') / 1024;
-        samples.push({
-          ...r,
-          variant: v.name,
-          round,
-          cpuUsPerReq,
-          idleRssMb,
-          rssMb,
-          peakRssMb,
-        });
-        console.log(
-          `  round ${round} ${v.name.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s  ${cpuUsPerReq.toFixed(1)} µs CPU/req  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
-        );
+      for (const entry of round % 2 ? started : [...started].reverse()) {
+        const cpu0 = cpuMicros(entry.s.proc.pid as number);
+        record(round, entry, wrk(`http://127.0.0.1:${entry.s.port}/`, duration, connections), cpu0);
       }
     }
   } finally {
@@ -389,6 +425,7 @@ async function main() {
         rounds,
         duration,
         connections,
+        together,
         cpus: cpus().length,
         readyMsByStart: Object.fromEntries(readyByVariant),
         samples,
