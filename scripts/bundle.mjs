@@ -102,9 +102,11 @@ await build({
 const exportersPrebuilt = {
   name: 'exporters-prebuilt',
   setup(b) {
-    b.onResolve({ filter: /^(@opentelemetry\/exporter-trace-otlp-|\.\/otlp-proto-exporter)/ }, (args) =>
-      args.path in EXPORTERS ? { path: `./${EXPORTERS[args.path]}.cjs`, external: true } : undefined,
-    );
+    const specifiers = Object.keys(EXPORTERS).map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${specifiers.join('|')})$`) }, (args) => ({
+      path: `./${EXPORTERS[args.path]}.cjs`,
+      external: true,
+    }));
   },
 };
 await build({

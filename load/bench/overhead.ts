@@ -179,23 +179,10 @@ interface LoadResult {
   errors: number;
 }
 
-function wrkCommand(url: string, seconds: number, connections: number) {
-  return pin(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
-}
-
-function wrk(url: string, seconds: number, connections: number): LoadResult {
-  const { cmd, args } = wrkCommand(url, seconds, connections);
-  return parseWrk(execFileSync(cmd, args, { encoding: 'utf8' }));
-}
-
-/** The same, without blocking: --together runs one per variant at once. */
-async function wrkAsync(url: string, seconds: number, connections: number): Promise<LoadResult> {
-  const { cmd, args } = wrkCommand(url, seconds, connections);
-  const { stdout } = await promisify(execFile)(cmd, args, { encoding: 'utf8' });
-  return parseWrk(stdout);
-}
-
-function parseWrk(out: string): LoadResult {
+/** Not blocking: --together runs one per variant at once. */
+async function wrk(url: string, seconds: number, connections: number): Promise<LoadResult> {
+  const { cmd, args } = pin(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+  const { stdout: out } = await promisify(execFile)(cmd, args, { encoding: 'utf8' });
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
   const requests = Number(out.match(/(\d+) requests in/)?.[1]);
   const p50 = toMs(out.match(/^\s+50%\s+(\S+)/m)?.[1] ?? '');
@@ -325,7 +312,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1000));
     for (const entry of started) {
       entry.idleRssMb = rssKb(entry.s.proc.pid as number, 'VmRSS') / 1024;
-      wrk(`http://127.0.0.1:${entry.s.port}/`, Number(values.warmup), connections);
+      await wrk(`http://127.0.0.1:${entry.s.port}/`, Number(values.warmup), connections);
     }
     const record = (round: number, entry: (typeof started)[number], r: LoadResult, cpu0: number) => {
       const pid = entry.s.proc.pid as number;
@@ -347,7 +334,7 @@ async function main() {
       if (together) {
         const cpu0 = started.map((e) => cpuMicros(e.s.proc.pid as number));
         const results = await Promise.all(
-          started.map((e) => wrkAsync(`http://127.0.0.1:${e.s.port}/`, duration, connections)),
+          started.map((e) => wrk(`http://127.0.0.1:${e.s.port}/`, duration, connections)),
         );
         for (const [i, e] of started.entries()) record(round, e, results[i] as LoadResult, cpu0[i] as number);
         continue;
@@ -356,7 +343,7 @@ async function main() {
       // always favour the variants that run first.
       for (const entry of round % 2 ? started : [...started].reverse()) {
         const cpu0 = cpuMicros(entry.s.proc.pid as number);
-        record(round, entry, wrk(`http://127.0.0.1:${entry.s.port}/`, duration, connections), cpu0);
+        record(round, entry, await wrk(`http://127.0.0.1:${entry.s.port}/`, duration, connections), cpu0);
       }
     }
   } finally {

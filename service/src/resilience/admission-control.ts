@@ -87,7 +87,6 @@ export class AdmissionControl {
 
   /** A response closed (sent, or the client went away): hold its connection, or let a held one go. */
   requestFinished(res: ServerResponse): void {
-    const socket = keptAlive(res);
     const inFlight = this.#o.inFlight();
     const limit = this.#limit();
     if (limit <= 0) {
@@ -98,7 +97,7 @@ export class AdmissionControl {
       // behind them, and the longest-waiting one goes if there is room (one
       // out, one in). Letting the connection that just finished go on instead
       // would serve the lucky ones again and again and leave the rest the tail.
-      this.#hold(socket);
+      this.#hold(keptAlive(res));
       if (inFlight < limit) this.#resume(1);
     }
   }

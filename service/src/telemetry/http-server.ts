@@ -13,10 +13,11 @@
 //
 // and the response's `close` event (fired after the last byte is written, or
 // when the client goes away) finishes all three signals. The optional request
-// observer (the app's admission control) hears of each end from here, after the
-// in-flight count drops, so it needs no listeners or count of its own. Unsampled requests allocate no span
-// attributes and record nothing beyond the histogram bucket. Why this shape
-// rather than onRequest/onResponse hooks is measured in the README (Performance).
+// observer (the app's admission control) hears of each end from here, after
+// the in-flight count drops, so it needs no listeners or count of its own.
+// Unsampled requests allocate no span attributes and record nothing beyond the
+// histogram bucket. Why this shape rather than onRequest/onResponse hooks is
+// measured in the README (Performance).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Context,
