@@ -258,6 +258,12 @@ async function main() {
   });
   // The image's compile cache (Dockerfile), filled the way the image build fills it.
   const compileCache = mkdtempSync(join(tmpdir(), 'periscope-bench-compile-cache-'));
+  const cleanUp = () => {
+    sink.kill('SIGTERM');
+    rmSync(compileCache, { recursive: true, force: true });
+  };
+  // Also when a variant fails to start and main's catch exits the process.
+  process.once('exit', cleanUp);
   execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
   const all = variants(`http://127.0.0.1:${sinkPort}`, compileCache);
   // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}';
@@ -349,8 +355,7 @@ async function main() {
   } finally {
     await Promise.all(started.map(({ s }) => stop(s.proc)));
   }
-  sink.kill('SIGTERM');
-  rmSync(compileCache, { recursive: true, force: true });
+  cleanUp();
 
   // Ratios are paired: each variant against the reference (bare, tutorial)
   // in the same round, then the median over rounds. The host's speed drifts

@@ -19,13 +19,15 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   const { resilience, onCollect } = ctx.telemetry.metrics;
   // Reads the telemetry's in-flight count; the telemetry tells it when a response closes.
   const admission = appAdmissionControl(ctx.runtimeConfig, ctx.telemetry.metrics);
-  const telemetry = ctx.telemetry.httpServer(ctx.env, admission);
+  const telemetry = ctx.telemetry.httpServer(ctx.env, ctx.logger, admission);
   const app = Fastify({
     ...serverOptions(ctx.env),
     ...validationOptions,
     ...telemetry.fastifyOptions(),
-    loggerInstance: ctx.logger as FastifyBaseLogger,
   });
+  // Fastify has no logger of its own (why: HttpServerTelemetry.fastifyOptions);
+  // `app.log`, which plugins and Fastify's own messages use, is the process logger.
+  app.log = ctx.logger as FastifyBaseLogger;
   tuneHttpServer(app.server);
   // Before any route: every route registered after this gets its span,
   // metrics and access log (telemetry/http-server.ts).

@@ -9,6 +9,7 @@ import {
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
+import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry } from '../src/telemetry/telemetry.js';
 import { type Built, build } from './helpers/build.js';
@@ -200,6 +201,50 @@ describe('trace-correlated logs', () => {
     }
     expect(new Set(mine.map((l) => l.trace_id)).size).toBe(1);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+});
+
+describe('Fastify without a logger of its own', () => {
+  // Given one, Fastify adds 'finish' and 'error' listeners to every response
+  // (docs/telemetry.md, Logs): the service gives it none and sets app.log.
+  it('adds no response listeners beyond what bare Fastify adds', async () => {
+    const counts = (res: { listenerCount(e: string): number }) => [
+      res.listenerCount('finish'),
+      res.listenerCount('error'),
+    ];
+    const { b } = await traced();
+    let ours: number[] = [];
+    b.app.get('/listeners', async (_request, reply) => {
+      ours = counts(reply.raw);
+      return {};
+    });
+    await b.app.inject({ url: '/listeners' });
+    const bare = Fastify();
+    let theirs: number[] = [];
+    bare.get('/listeners', async (_request, reply) => {
+      theirs = counts(reply.raw);
+      return {};
+    });
+    await bare.inject({ url: '/listeners' });
+    await bare.close();
+    expect(ours).toEqual(theirs);
+  });
+
+  it('logs through app.log with the process logger, and keeps the req/res serializers Fastify would add', async () => {
+    const { b, lines } = await traced();
+    b.app.get('/shapes', async (request, reply) => {
+      request.log.info({ req: request, res: reply }, 'shapes');
+      b.app.log.info('from app.log');
+      return {};
+    });
+    await b.app.inject({ url: '/shapes?x=1', headers: { host: 'example.test' } });
+    expect(lines.find((l) => l.msg === 'shapes')).toMatchObject({
+      req: { method: 'GET', url: '/shapes?x=1', host: 'example.test', remoteAddress: '127.0.0.1' },
+      res: { statusCode: 200 },
+      trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+    expect(Object.keys(lines.find((l) => l.msg === 'shapes')?.res as object)).toEqual(['statusCode']);
+    expect(lines.find((l) => l.msg === 'from app.log')).toMatchObject({ level: 'info' });
   });
 });
 

@@ -93,6 +93,32 @@ class StdoutDestination implements DestinationStream {
   }
 }
 
+// Fastify's own `req`/`res` serializers (lib/logger-pino.js), which it would
+// add to a logger it was given: Fastify logs `{ res: reply }` on some errors,
+// and route code may log `{ req: request }`. Fastify is given no logger here
+// (telemetry/http-server.ts), so the process logger carries them itself.
+interface RequestLike {
+  method?: string;
+  url?: string;
+  headers?: Record<string, unknown>;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+function requestFields(req: RequestLike) {
+  return {
+    method: req.method,
+    url: req.url,
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+function replyFields(reply: { statusCode?: number }) {
+  return { statusCode: reply.statusCode };
+}
+
 let stdoutDestination: StdoutDestination | undefined;
 
 function prettyStream(): DestinationStream | undefined {
@@ -117,7 +143,7 @@ export function createLogger(settings: LoggerSettings): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin: settings.mixin,
-    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err, req: requestFields, res: replyFields },
   };
   let dest = settings.destination;
   if (!dest && settings.format === 'pretty') dest = prettyStream();

@@ -105,6 +105,8 @@ export interface RequestObserver {
 }
 
 export interface HttpServerTelemetryOptions {
+  /** The process logger: request loggers are its children (Fastify itself is given none, see fastifyOptions). */
+  logger: Logger;
   observer?: RequestObserver | undefined;
   serverSpans: ServerSpanStarter;
   propagator: TextMapPropagator;
@@ -154,7 +156,14 @@ export class HttpServerTelemetry {
     this.#o = options;
   }
 
-  /** Options for the Fastify factory: the default (404) child-logger factory and the log controller. */
+  /**
+   * Options for the Fastify factory: the default (404) child-logger factory and
+   * the log controller. No `logger`/`loggerInstance`: given one, Fastify adds a
+   * 'finish' and an 'error' listener and two timestamps to every response, only
+   * to log "request completed" (off here) and fill `reply.elapsedTime` (the
+   * telemetry times requests itself). Request loggers come from the factory
+   * regardless; set `app.log` to the process logger after creating the app.
+   */
   fastifyOptions(): Pick<FastifyServerOptions, 'childLoggerFactory' | 'logController'> {
     return {
       childLoggerFactory: this.#childLoggerFactory((method) => this.#routeFor(method, undefined)),
@@ -198,10 +207,11 @@ export class HttpServerTelemetry {
   }
 
   #childLoggerFactory(routeOf: (method: string) => RouteTelemetry, template?: string) {
-    const { serverSpans, propagator } = this.#o;
+    const { serverSpans, propagator, logger } = this.#o;
     return function childLoggerFactory(
       this: unknown,
-      logger: FastifyBaseLogger,
+      // Fastify's null logger (it has none): children of the process logger instead.
+      _fastifyLogger: FastifyBaseLogger,
       bindings: Record<string, unknown>,
       opts: object,
       raw: IncomingMessage,
@@ -224,7 +234,7 @@ export class HttpServerTelemetry {
         onCreate = markTraceBound;
       }
       // Built only if the request logs (logging/lazy-request-logger.ts).
-      const child = new LazyRequestLogger(logger as unknown as Logger, bindings, opts, onCreate);
+      const child = new LazyRequestLogger(logger, bindings, opts, onCreate);
       (raw as RawRequest)[kTelemetry] = new RequestTelemetry(
         rt,
         span,

@@ -17,7 +17,11 @@ export interface Telemetry {
   tracing: Tracing;
   metrics: ServiceMetrics;
   /** Server-side request instrumentation for one Fastify app; `observer` hears of every response that closes. */
-  httpServer(env: Pick<Env, 'ACCESS_LOG' | 'SLOW_REQUEST_MS'>, observer?: RequestObserver): HttpServerTelemetry;
+  httpServer(
+    env: Pick<Env, 'ACCESS_LOG' | 'SLOW_REQUEST_MS'>,
+    logger: Logger,
+    observer?: RequestObserver,
+  ): HttpServerTelemetry;
   /** pino mixin: trace ids on lines logged inside a span by a logger without trace bindings. */
   logMixin(mergeObject: object, level: number, logger: unknown): object;
   /** Send telemetry's own messages to the process logger (they are buffered until then). */
@@ -79,8 +83,9 @@ export async function createTelemetry(
     settings,
     tracing,
     metrics,
-    httpServer: (e, observer) =>
+    httpServer: (e, logger, observer) =>
       new HttpServerTelemetry({
+        logger,
         observer,
         serverSpans: tracing.serverSpans,
         propagator: tracing.propagator,
