@@ -87,14 +87,22 @@ const exporterEntries = {
     }));
   },
 };
+// The protobuf exporter's worker thread (telemetry/tracing/otlp-export-worker.ts)
+// is a file of its own next to them, found through import.meta.url, which a
+// CommonJS file gets from its own __filename.
 await build({
   ...common,
-  entryPoints: Object.fromEntries(
-    Object.entries(EXPORTERS).map(([specifier, file]) => [file, `exporter-entry:${exporterSource(specifier)}`]),
-  ),
+  entryPoints: {
+    ...Object.fromEntries(
+      Object.entries(EXPORTERS).map(([specifier, file]) => [file, `exporter-entry:${exporterSource(specifier)}`]),
+    ),
+    'otlp-export-worker': './service/src/telemetry/tracing/otlp-export-worker.ts',
+  },
   plugins: [exporterEntries],
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
+  define: { 'import.meta.url': '__periscopeModuleUrl' },
+  banner: { js: "const __periscopeModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 // 2. The service. Its import() of an exporter package becomes an import()

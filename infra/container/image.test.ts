@@ -107,8 +107,10 @@ describe('image contents', () => {
     expect(dist).toContain('main.js');
     expect(dist).toContain(join('telemetry', 'register.js'));
     expect(dist).toContain(join('bundle', 'periscope.js'));
-    // The span exporters are built as CommonJS files of their own (scripts/bundle.mjs).
+    // The span exporters are built as CommonJS files of their own (scripts/bundle.mjs),
+    // and so is the protobuf exporter's worker thread.
     expect(dist).toContain(join('bundle', 'otlp-exporter-proto.cjs'));
+    expect(dist).toContain(join('bundle', 'otlp-export-worker.cjs'));
     const notCompiled = dist.filter(
       (p) => !lstatSync(join(app(), 'dist', p)).isDirectory() && !/\.c?js(\.map)?$/.test(p),
     );

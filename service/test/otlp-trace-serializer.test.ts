@@ -2,8 +2,9 @@
 // writes exactly the bytes @opentelemetry/otlp-transformer writes, for every
 // part of a span, and its exporter sends them where the OTLP variables say.
 // (What a real backend makes of them: infra/test/telemetry-jaeger.test.ts.)
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type Attributes,
@@ -193,9 +194,10 @@ describe('OTLPTraceExporter (service)', () => {
     });
   });
 
-  it('POSTs the encoded batch as application/x-protobuf to the configured endpoint, with its headers', async () => {
+  /** A local OTLP endpoint answering each POST with `answer`; the env points the exporter at it. */
+  async function collector(answer: (res: ServerResponse) => void) {
     const received: { url?: string; type?: string; auth?: string; body: Buffer }[] = [];
-    const server = createServer((req, res) => {
+    const server = createServer((req: IncomingMessage, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -205,28 +207,76 @@ describe('OTLPTraceExporter (service)', () => {
           auth: req.headers.authorization,
           body: Buffer.concat(chunks),
         });
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        answer(res);
       });
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+    return { received, close: () => server.close() };
+  }
+  const ok = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+  const exportOnce = (exporter: OTLPTraceExporter, spans: ReturnType<ReturnType<typeof recorder>['spans']>) =>
+    new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(spans, resolve));
+
+  it('POSTs the encoded batch as application/x-protobuf to the configured endpoint, with its headers, from a worker thread', async () => {
+    const c = await collector(ok);
     process.env.OTEL_EXPORTER_OTLP_HEADERS = 'authorization=Bearer%20t0ken';
+    // An HTTP client request made on this thread would show up here.
+    const onThisThread: unknown[] = [];
+    const seen = (m: unknown) => onThisThread.push(m);
+    subscribe('http.client.request.start', seen);
     const exporter = new OTLPTraceExporter();
     try {
       const r = recorder({ 'service.name': 'exported' });
       serverSpan(r.provider.getTracer('t'), 200);
       const spans = r.spans();
-      const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(spans, resolve));
+      const result = await exportOnce(exporter, spans);
       expect(result.error).toBeUndefined();
       expect(result.code).toBe(0);
-      expect(received).toHaveLength(1);
-      expect(received[0]).toMatchObject({ url: '/v1/traces', type: 'application/x-protobuf', auth: 'Bearer t0ken' });
-      expect(received[0]?.body.equals(reference(spans))).toBe(true);
+      expect(c.received).toHaveLength(1);
+      expect(c.received[0]).toMatchObject({ url: '/v1/traces', type: 'application/x-protobuf', auth: 'Bearer t0ken' });
+      expect(c.received[0]?.body.equals(reference(spans))).toBe(true);
+      expect(onThisThread).toEqual([]);
+    } finally {
+      unsubscribe('http.client.request.start', seen);
+      await exporter.shutdown();
+      c.close();
+    }
+  });
+
+  it('reports a refused batch as failed, with the status and the reason, and keeps exporting', async () => {
+    let refuse = true;
+    const c = await collector((res) =>
+      refuse ? res.writeHead(400, { 'content-type': 'text/plain' }).end('bad batch') : ok(res),
+    );
+    const exporter = new OTLPTraceExporter();
+    try {
+      const r = recorder({ 'service.name': 'refused' });
+      serverSpan(r.provider.getTracer('t'), 200);
+      const refused = await exportOnce(exporter, r.spans());
+      expect(refused.code).toBe(1);
+      expect(refused.error).toMatchObject({ name: 'OTLPExporterError', code: 400, data: 'bad batch' });
+      refuse = false;
+      expect((await exportOnce(exporter, r.spans())).code).toBe(0);
+      expect(c.received).toHaveLength(2);
     } finally {
       await exporter.shutdown();
-      server.close();
+      c.close();
     }
+  });
+
+  it('shutdown waits for the batch in flight, then refuses new ones', async () => {
+    const c = await collector((res) => setTimeout(() => ok(res), 300));
+    const exporter = new OTLPTraceExporter();
+    const r = recorder({ 'service.name': 'slow' });
+    serverSpan(r.provider.getTracer('t'), 200);
+    const results: number[] = [];
+    exporter.export(r.spans(), (result) => results.push(result.code));
+    await exporter.shutdown();
+    expect(results).toEqual([0]);
+    expect((await exportOnce(exporter, r.spans())).code).toBe(1);
+    c.close();
   });
 });
