@@ -74,6 +74,8 @@ interface Figures {
   ratioPerCore?: number | null;
   /** The generator's CPU in the c10k reference step: near 1, it paced that step (see scenarios/c10k.ts). */
   baselineGeneratorCpu?: number | null;
+  /** The same in the 10,000-connection step: near 1, the generator paced it and the ratio understates the service. */
+  fullGeneratorCpu?: number | null;
   report: string;
 }
 
@@ -98,6 +100,7 @@ function figures(r: LoadResult, run: number, busyBefore: number, report: string)
     f.ratio = r.analysis.ratio;
     f.ratioPerCore = r.analysis.perCore?.ratio ?? null;
     f.baselineGeneratorCpu = r.analysis.baselineGeneratorCpu;
+    f.fullGeneratorCpu = r.analysis.fullGeneratorCpu;
   }
   return f;
 }
@@ -177,11 +180,20 @@ for (const scenario of ['steady', 'c10k']) {
 const c10k = all.filter((f) => f.scenario === 'c10k' && clean(f));
 if (c10k.length) {
   const paced = c10k.filter((f) => pacedByGenerator(f.baselineGeneratorCpu)).length;
+  const pacedFull = c10k.filter((f) => pacedByGenerator(f.fullGeneratorCpu)).length;
+  const genCpu = (pick: (f: Figures) => number | null | undefined) => {
+    const xs = c10k.map(pick).filter((x): x is number => typeof x === 'number');
+    return xs.length ? `${Math.round(Math.min(...xs) * 100)}–${Math.round(Math.max(...xs) * 100)}%` : 'n/a';
+  };
   lines.push(
     '',
     `c10k 1,000-connection reference: ${cell(c10k.map((f) => f.baselineRps ?? 0))} req/s` +
       (paced
         ? `; in ${paced} of ${c10k.length} runs the load generator paced that step (its core ≥ ${GENERATOR_BOUND_CPU * 100}% busy), so their 10k/1k ratio flatters the service.`
+        : '.'),
+    `c10k load generator's core, mean over each step: reference ${genCpu((f) => f.baselineGeneratorCpu)}, 10,000 connections ${genCpu((f) => f.fullGeneratorCpu)}` +
+      (pacedFull
+        ? `; in ${pacedFull} of ${c10k.length} runs it paced the 10,000-connection step, so their 10k/1k ratio understates the service.`
         : '.'),
   );
 }

@@ -269,6 +269,8 @@ export interface BaselineRatioAnalysis {
   perCore: { baseline: number; full: number; ratio: number } | null;
   /** The load generator's mean CPU in the reference step (1 = its core full); near 1, it set the pace. */
   baselineGeneratorCpu: number | null;
+  /** The same in the full (10,000-connection) step; near 1, the ratio understates the service. */
+  fullGeneratorCpu: number | null;
   verdict: string;
 }
 

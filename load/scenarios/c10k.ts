@@ -4,7 +4,7 @@
 // same process and route, so the report can say whether throughput holds up
 // (ratio ≥ 0.90) or collapses as connections grow.
 import { phase, type Scenario, STEP_SLACK_S } from '../lib/scenario.js';
-import type { BaselineRatioAnalysis } from '../lib/types.js';
+import type { BaselineRatioAnalysis, ClientSample } from '../lib/types.js';
 
 /**
  * Each step opens its connections over rampS in half-second chunks, each
@@ -30,6 +30,14 @@ export const GENERATOR_BOUND_CPU = 0.95;
 /** True when the generator's CPU in the reference step says it, not the service, set that step's pace. */
 export const pacedByGenerator = (baselineGeneratorCpu: number | null | undefined): baselineGeneratorCpu is number =>
   baselineGeneratorCpu != null && baselineGeneratorCpu >= GENERATOR_BOUND_CPU;
+
+/** The load generator's mean CPU over a step's measured seconds (1 = its core full), or null. */
+function meanGeneratorCpu(client: ClientSample[], step: string): number | null {
+  const measured = client.filter((c) => c.step === step && !c.warmup);
+  return measured.length
+    ? Math.round((measured.reduce((a, c) => a + c.generatorCpu, 0) / measured.length) * 100) / 100
+    : null;
+}
 
 export const c10k: Scenario = {
   name: 'c10k',
@@ -83,10 +91,8 @@ export const c10k: Scenario = {
     const base = phases.find((p) => p.step === 'baseline');
     const full = phases.find((p) => p.step === 'full');
     if (!base || !full || base.rps === 0) return { kind: 'none' };
-    const measured = client.filter((c) => c.step === 'baseline' && !c.warmup);
-    const baselineGeneratorCpu = measured.length
-      ? Math.round((measured.reduce((a, c) => a + c.generatorCpu, 0) / measured.length) * 100) / 100
-      : null;
+    const baselineGeneratorCpu = meanGeneratorCpu(client, 'baseline');
+    const fullGeneratorCpu = meanGeneratorCpu(client, 'full');
     const ratio = Math.round((full.rps / base.rps) * 1000) / 1000;
     const b = base.server?.rpsPerCore;
     const f = full.server?.rpsPerCore;
@@ -98,6 +104,7 @@ export const c10k: Scenario = {
       ratio,
       perCore,
       baselineGeneratorCpu,
+      fullGeneratorCpu,
       verdict:
         (ratio >= RATIO_TARGET
           ? `throughput at ${full.connections.toLocaleString('en-US')} connections is ${ratio.toFixed(2)}× the ${base.connections.toLocaleString('en-US')}-connection figure (target ≥ ${RATIO_TARGET}): no collapse`
@@ -107,6 +114,9 @@ export const c10k: Scenario = {
           : '') +
         (pacedByGenerator(baselineGeneratorCpu)
           ? `; the reference step was paced by the load generator (its core ${Math.round(baselineGeneratorCpu * 100)}% busy), so its throughput is low and the ratio flatters the service: read the per-CPU-second ratio`
+          : '') +
+        (pacedByGenerator(fullGeneratorCpu)
+          ? `; the ${full.connections.toLocaleString('en-US')}-connection step was paced by the load generator (its core ${Math.round(fullGeneratorCpu * 100)}% busy), so its throughput is low and the ratio understates the service: read the per-CPU-second ratio`
           : ''),
     };
     return analysis;

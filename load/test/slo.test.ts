@@ -69,6 +69,7 @@ describe('evaluateSlo', () => {
       ratio: 0.85,
       perCore: null,
       baselineGeneratorCpu: null,
+      fullGeneratorCpu: null,
       verdict: '',
     };
     expect(evaluateSlo({ minBaselineRatio: 0.9 }, subject, ratio, null).verdict).toBe('fail');

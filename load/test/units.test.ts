@@ -290,7 +290,20 @@ describe('c10k analysis', () => {
       second('baseline', false, 0.97),
       second('baseline', false, 0.99),
     ]);
-    expect(a).toMatchObject({ baselineGeneratorCpu: 0.98 });
+    expect(a).toMatchObject({ baselineGeneratorCpu: 0.98, fullGeneratorCpu: null });
     expect(a && 'verdict' in a ? a.verdict : '').toMatch(/paced by the load generator \(its core 98% busy\)/);
+  });
+
+  it('says so when the load generator paced the 10,000-connection step (the ratio then understates the service)', () => {
+    const a = analyze([
+      second('baseline', false, 0.8),
+      second('full', true, 0.3),
+      second('full', false, 0.96),
+      second('full', false, 0.98),
+    ]);
+    expect(a).toMatchObject({ baselineGeneratorCpu: 0.8, fullGeneratorCpu: 0.97 });
+    const verdict = a && 'verdict' in a ? a.verdict : '';
+    expect(verdict).toMatch(/10,000-connection step was paced by the load generator \(its core 97% busy\)/);
+    expect(verdict).not.toMatch(/reference step was paced/);
   });
 });

@@ -4,8 +4,11 @@
 // (What a real backend makes of them: infra/test/telemetry-jaeger.test.ts.)
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type Attributes,
   context,
@@ -264,6 +267,31 @@ describe('OTLPTraceExporter (service)', () => {
     } finally {
       await exporter.shutdown();
       c.close();
+    }
+  });
+
+  it('fails the batches of a worker that dies, and starts a new one for the next batch', async () => {
+    const c = await collector(ok);
+    const dir = mkdtempSync(join(tmpdir(), 'periscope-export-worker-'));
+    const dying = join(dir, 'dying.cjs');
+    writeFileSync(dying, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+    const exporter = new OTLPTraceExporter({ workerFile: dying });
+    try {
+      const r = recorder({ 'service.name': 'dying' });
+      serverSpan(r.provider.getTracer('t'), 200);
+      const first = await exportOnce(exporter, r.spans());
+      expect(first.code).toBe(1);
+      expect(first.error?.message).toMatch(/exited \(code 3\)/);
+      const second = await exportOnce(exporter, r.spans());
+      expect(second.error?.message).toMatch(/exited \(code 3\)/);
+      await exporter.forceFlush();
+      const none = new OTLPTraceExporter({ workerFile: join(dir, 'missing.cjs') });
+      expect((await exportOnce(none, r.spans())).code).toBe(1);
+      await none.shutdown();
+    } finally {
+      await exporter.shutdown();
+      c.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

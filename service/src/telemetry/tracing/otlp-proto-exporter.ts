@@ -56,6 +56,9 @@ export class OTLPTraceExporter implements SpanExporter {
   #nextId = 0;
   #shutDown = false;
 
+  /** `workerFile`: another worker module (tests); by default exportWorkerFile(). */
+  constructor(private readonly options: { workerFile?: string } = {}) {}
+
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     if (this.#shutDown) {
       done({ code: ExportResultCode.FAILED, error: new Error('span exporter is shut down') });
@@ -75,10 +78,18 @@ export class OTLPTraceExporter implements SpanExporter {
     // A copy of its own to transfer: the encoder's buffer may be a slice of
     // Node's shared pool. (A few hundred KB a second at most: ~µs.)
     const bytes = new Uint8Array(encoded);
+    let worker: Worker;
+    try {
+      worker = this.#start();
+    } catch (err) {
+      // No worker file (an incomplete build): the batch fails with the reason; nothing waits for it.
+      done({ code: ExportResultCode.FAILED, error: err as Error });
+      return;
+    }
     const id = ++this.#nextId;
     this.#pending.set(id, done);
     const message: ToExportWorker = { type: 'export', id, batch: { bytes, spans: spans.length } };
-    this.#start().postMessage(message, [bytes.buffer]);
+    worker.postMessage(message, [bytes.buffer]);
   }
 
   forceFlush(): Promise<void> {
@@ -110,7 +121,7 @@ export class OTLPTraceExporter implements SpanExporter {
     // HTTP client. Uncapped, RSS after load was ~45 MB higher than exporting
     // on the main thread, capped ~18 (docs/telemetry.md); at the limit the
     // worker stops and the next batch starts a new one (above).
-    const worker = new Worker(exportWorkerFile(), { resourceLimits: WORKER_HEAP });
+    const worker = new Worker(this.options.workerFile ?? exportWorkerFile(), { resourceLimits: WORKER_HEAP });
     // Batches in flight do not hold the process open; shutdown() waits for them.
     worker.unref();
     worker.on('message', (m: FromExportWorker) => this.#onMessage(m));
