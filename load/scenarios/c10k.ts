@@ -39,6 +39,13 @@ function meanGeneratorCpu(client: ClientSample[], step: string): number | null {
     : null;
 }
 
+/** The verdict's note on a step the load generator paced (empty when it did not). */
+function pacedNote(step: string, generatorCpu: number | null, effect: 'flatters' | 'understates'): string {
+  return pacedByGenerator(generatorCpu)
+    ? `; ${step} was paced by the load generator (its core ${Math.round(generatorCpu * 100)}% busy), so its throughput is low and the ratio ${effect} the service: read the per-CPU-second ratio`
+    : '';
+}
+
 export const c10k: Scenario = {
   name: 'c10k',
   description:
@@ -112,12 +119,8 @@ export const c10k: Scenario = {
         (perCore
           ? `; per server CPU-second ${perCore.full.toLocaleString('en-US')} vs ${perCore.baseline.toLocaleString('en-US')} responses (${perCore.ratio.toFixed(2)}×)`
           : '') +
-        (pacedByGenerator(baselineGeneratorCpu)
-          ? `; the reference step was paced by the load generator (its core ${Math.round(baselineGeneratorCpu * 100)}% busy), so its throughput is low and the ratio flatters the service: read the per-CPU-second ratio`
-          : '') +
-        (pacedByGenerator(fullGeneratorCpu)
-          ? `; the ${full.connections.toLocaleString('en-US')}-connection step was paced by the load generator (its core ${Math.round(fullGeneratorCpu * 100)}% busy), so its throughput is low and the ratio understates the service: read the per-CPU-second ratio`
-          : ''),
+        pacedNote('the reference step', baselineGeneratorCpu, 'flatters') +
+        pacedNote(`the ${full.connections.toLocaleString('en-US')}-connection step`, fullGeneratorCpu, 'understates'),
     };
     return analysis;
   },

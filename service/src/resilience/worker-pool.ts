@@ -5,11 +5,10 @@
 // new work is refused at once with 503 + Retry-After instead of queueing into
 // a timeout. A task whose request is aborted (deadline, client gone) is taken
 // out of the queue, or its worker is stopped if it already runs.
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Counter, Gauge } from 'prom-client';
+import { workerFile } from '../workers/worker-file.js';
 
 export interface WorkerPoolOptions {
   name: string;
@@ -34,19 +33,6 @@ export class PoolFullError extends Error {
   }
 }
 
-/**
- * Worker threads load plain JavaScript. Built code finds its sibling .js;
- * code running from TypeScript sources (tests, `npm run dev`) uses the same
- * module from dist/, which `npm test` and `npm run dev` build first.
- */
-export function workerFile(relative: string, from = import.meta.url): string {
-  const local = fileURLToPath(new URL(relative, from));
-  if (existsSync(local)) return local;
-  const dist = fileURLToPath(new URL(relative.replace(/^\.\.\//, '../../../dist/'), from));
-  if (existsSync(dist)) return dist;
-  throw new Error(`worker module ${relative} not found (looked at ${local} and ${dist}); run \`npm run build\``);
-}
-
 export class WorkerPool<Task, Result> {
   readonly #pool: Piscina<Task, Result>;
   readonly #o: WorkerPoolOptions;
@@ -57,7 +43,7 @@ export class WorkerPool<Task, Result> {
     const threads = o.threads ?? Math.max(1, availableParallelism() - 1);
     this.#maxQueue = o.maxQueue ?? threads * 4;
     this.#pool = new Piscina({
-      filename: workerFile(o.worker),
+      filename: workerFile(o.worker, import.meta.url),
       // No thread until the first task: an idle service carries no extra
       // isolate (≈10 MB RSS, measured); the first task pays ~30 ms to start one.
       minThreads: 0,

@@ -17,33 +17,14 @@
 // the failure is reported like a dead collector), and does not keep the
 // process alive. shutdown() waits for the batches in flight, as the package's
 // exporter does.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { workerFile } from '../../workers/worker-file.js';
 import type { ExportErrorData, FromExportWorker, ToExportWorker } from './otlp-export-messages.js';
 import { serializeTraceExportRequest } from './otlp-trace-serializer.js';
-
-/**
- * The worker's file: next to this one when built (the bundle's
- * otlp-export-worker.cjs, or tsc's .js in dist/); from the TypeScript sources
- * (tests, `npm run dev`), the built one in dist/, which those build first.
- */
-export function exportWorkerFile(from = import.meta.url): string {
-  const candidates = [
-    './otlp-export-worker.cjs',
-    './otlp-export-worker.js',
-    '../../../../dist/telemetry/tracing/otlp-export-worker.js',
-  ];
-  for (const c of candidates) {
-    const file = fileURLToPath(new URL(c, from));
-    if (existsSync(file)) return file;
-  }
-  throw new Error(`span export worker not found next to ${fileURLToPath(from)} nor in dist/; run \`npm run build\``);
-}
 
 const SHUTDOWN_WAIT_MS = 30_000;
 const WORKER_HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
@@ -56,7 +37,7 @@ export class OTLPTraceExporter implements SpanExporter {
   #nextId = 0;
   #shutDown = false;
 
-  /** `workerFile`: another worker module (tests); by default exportWorkerFile(). */
+  /** `workerFile`: another worker module (tests); by default ./otlp-export-worker's built file. */
   constructor(private readonly options: { workerFile?: string } = {}) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
@@ -121,7 +102,10 @@ export class OTLPTraceExporter implements SpanExporter {
     // HTTP client. Uncapped, RSS after load was ~45 MB higher than exporting
     // on the main thread, capped ~18 (docs/telemetry.md); at the limit the
     // worker stops and the next batch starts a new one (above).
-    const worker = new Worker(this.options.workerFile ?? exportWorkerFile(), { resourceLimits: WORKER_HEAP });
+    // The bundle's .cjs next to the bundled exporter, else tsc's .js (workers/worker-file.ts).
+    const file =
+      this.options.workerFile ?? workerFile(['./otlp-export-worker.cjs', './otlp-export-worker.js'], import.meta.url);
+    const worker = new Worker(file, { resourceLimits: WORKER_HEAP });
     // Batches in flight do not hold the process open; shutdown() waits for them.
     worker.unref();
     worker.on('message', (m: FromExportWorker) => this.#onMessage(m));

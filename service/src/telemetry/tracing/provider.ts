@@ -81,7 +81,7 @@ async function otlpExporter(s: OtelSettings): Promise<SpanExporter> {
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
     return new OTLPTraceExporter();
   }
-  // The package's exporter with a faster batch encoder (same bytes; otlp-proto-exporter.ts).
+  // The package's exporter with a faster batch encoder (same bytes) that sends from a worker thread (otlp-proto-exporter.ts).
   const { OTLPTraceExporter } = await import('./otlp-proto-exporter.js');
   return new OTLPTraceExporter();
 }
