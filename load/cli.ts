@@ -4,6 +4,7 @@
 // 2 bad usage or SLO file, 3 the run could not be done (service did not start,
 // not enough open files, generator failure), 130 interrupted (Ctrl-C).
 import { parseArgs } from 'node:util';
+import { parseMemoryLimit } from './lib/memory-limit.js';
 import {
   LimitError,
   RunError,
@@ -40,6 +41,8 @@ Options:
   --service-env K=V     extra environment for the local service (repeatable)
   --service-config FILE runtime config (CONFIG_FILE) for the local service; 'default' for none
                         (c10k and soak bring their own, printed when used)
+  --service-memory Q    run the local service in a memory cgroup of Q (512Mi, 1Gi), as a pod's
+                        memory limit does: V8 sizes its heap from it (needs root)
   --no-pin              don't pin service and generator to separate cores
   --service-cpus LIST --generator-cpus LIST   taskset CPU lists (default 0 and 1)
   --quiet               no live progress
@@ -92,6 +95,7 @@ export function parseCli(argv: string[]): { scenario: string; options: RunOption
       node: { type: 'string' },
       'service-env': { type: 'string', multiple: true },
       'service-config': { type: 'string' },
+      'service-memory': { type: 'string' },
       'no-pin': { type: 'boolean' },
       'service-cpus': { type: 'string' },
       'generator-cpus': { type: 'string' },
@@ -107,6 +111,8 @@ export function parseCli(argv: string[]): { scenario: string; options: RunOption
   }
   if (values.admin && !values.target)
     throw new UsageError('--admin goes with --target (a local service is scraped automatically)');
+  if (values['service-memory'] && values.target)
+    throw new UsageError('--service-memory applies to the local service; a --target runs under its own limits');
   if (values.slo && values['no-slo']) throw new UsageError('--slo and --no-slo contradict each other');
   const options: RunOptions = {
     ...(values.target ? { target: values.target } : {}),
@@ -126,6 +132,7 @@ export function parseCli(argv: string[]): { scenario: string; options: RunOption
     ...(values.node ? { nodeBin: values.node } : {}),
     serviceEnv: pairs('service-env', values['service-env'], '='),
     ...(values['service-config'] ? { serviceConfig: values['service-config'] } : {}),
+    ...(values['service-memory'] ? { serviceMemoryBytes: parseMemoryLimit(values['service-memory']) } : {}),
     pin: !values['no-pin'],
     ...(values['service-cpus'] ? { serviceCpus: values['service-cpus'] } : {}),
     ...(values['generator-cpus'] ? { generatorCpus: values['generator-cpus'] } : {}),

@@ -1,4 +1,4 @@
-// npm run load:figures -- [--runs N] [--node PATH] [--quiet-wait S] [--out DIR]
+// npm run load:figures -- [--runs N] [--node PATH] [--service-memory Q] [--quiet-wait S] [--out DIR]
 //
 // The README's load figures, measured the way docs/load-testing.md says:
 // `steady` and `c10k`, N clean runs each (default 3) on the service's Node
@@ -7,11 +7,14 @@
 // a run during which other processes took more than 10% of the machine's
 // CPU is kept in figures.json but not counted, and repeated (up to 3N
 // attempts). Prints a Markdown table with median and spread.
+// --service-memory 512Mi runs the service under the chart's memory limit (a
+// memory cgroup, needs root), as a pod runs it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuSnapshot } from './lib/machine.js';
+import { parseMemoryLimit } from './lib/memory-limit.js';
 import { runScenario } from './lib/run.js';
 import { REPO_ROOT } from './lib/service.js';
 import type { LoadResult } from './lib/types.js';
@@ -21,6 +24,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     node: { type: 'string' },
+    'service-memory': { type: 'string' },
     'quiet-wait': { type: 'string', default: '600' },
     out: { type: 'string' },
   },
@@ -28,9 +32,19 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const quietWaitS = Number(values['quiet-wait']);
 if (!Number.isInteger(runs) || runs < 1 || !Number.isFinite(quietWaitS)) {
-  console.error('usage: npm run load:figures -- [--runs N] [--node PATH] [--quiet-wait S] [--out DIR]');
+  console.error(
+    'usage: npm run load:figures -- [--runs N] [--node PATH] [--service-memory Q] [--quiet-wait S] [--out DIR]',
+  );
   process.exit(2);
 }
+const serviceMemoryBytes = (() => {
+  try {
+    return values['service-memory'] ? parseMemoryLimit(values['service-memory']) : undefined;
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+})();
 const nodeBin =
   values.node ??
   join(execFileSync('bash', [join(REPO_ROOT, 'infra/tools/install-node24.sh')], { encoding: 'utf8' }).trim(), 'node');
@@ -124,7 +138,8 @@ for (const scenario of ['steady', 'c10k']) {
       nodeBin,
       outDir: join(out, `${scenario}-${attempt}`),
       sloFile: null,
-      command: `npm run load:figures -- --runs ${runs}`,
+      ...(serviceMemoryBytes ? { serviceMemoryBytes } : {}),
+      command: `npm run load:figures -- --runs ${runs}${values['service-memory'] ? ` --service-memory ${values['service-memory']}` : ''}`,
     });
     const f = figures(result, attempt, quiet.busy, files.html);
     all.push(f);

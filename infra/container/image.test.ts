@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { PRODUCTION_ENTRY, PRODUCTION_NODE_FLAGS } from '../../scripts/lib/production-command.js';
 import { http } from './http-client.js';
 import { CONTAINER_LIMITS, IMAGE, inspect, podman, podmanResult, publishedUrl, waitFor } from './podman.js';
 
@@ -72,7 +74,7 @@ describe('image configuration', () => {
 
   it('starts node directly on the production bundle (exec form, no entrypoint script)', () => {
     expect(config.Entrypoint ?? []).toEqual([]);
-    expect(config.Cmd).toEqual(['node', 'dist/bundle/periscope.js']);
+    expect(config.Cmd).toEqual(['node', ...PRODUCTION_NODE_FLAGS, PRODUCTION_ENTRY]);
   });
 
   it('sets NODE_ENV=production and NODE_COMPILE_CACHE, and exposes the app and admin ports', () => {
@@ -206,6 +208,53 @@ describe('start-up', () => {
   });
 });
 
+describe("under the chart's memory limit", () => {
+  // V8 sizes its young generation from the memory it may use (Node.js reads
+  // the cgroup limit). Churn through short-lived objects, then report the new
+  // space V8 grew to and the limit it saw.
+  const churn = [
+    'const v8 = require("node:v8");',
+    'let a = [];',
+    'for (let i = 0; i < 5e6; i++) { a.push({ i }); if (a.length > 2e5) a = []; }',
+    'const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space");',
+    'console.log(JSON.stringify({ newSpace: s.space_size, limit: process.constrainedMemory() }));',
+  ].join('\n');
+  const chartLimit = () => {
+    const values = parseYaml(readFileSync(join(repoRoot, 'k8s/periscope/values.yaml'), 'utf8')) as {
+      resources: { limits: { memory: string } };
+    };
+    const m = /^(\d+)Mi$/.exec(values.resources.limits.memory);
+    if (!m) throw new Error(`unexpected memory limit ${values.resources.limits.memory}`);
+    return Number(m[1]) * 1024 * 1024;
+  };
+  const run = async (flags: readonly string[]) => {
+    const limit = chartLimit();
+    const r = await podmanResult([
+      'run',
+      '--rm',
+      ...CONTAINER_LIMITS,
+      '--network',
+      'none',
+      '--memory',
+      String(limit),
+      IMAGE,
+      'node',
+      ...flags,
+      '-e',
+      churn,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim()) as { newSpace: number; limit: number };
+    expect(out.limit).toBe(limit);
+    return out.newSpace;
+  };
+
+  it("keeps 16 MB semi-spaces with the image's flags, where V8 alone would shrink them to 1 MB", async () => {
+    expect(await run([])).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(await run(PRODUCTION_NODE_FLAGS)).toBe(2 * 16 * 1024 * 1024);
+  });
+});
+
 describe('running hardened', () => {
   const name = `periscope-image-test-${process.pid}`;
   const gracePeriodS = 30;
@@ -294,7 +343,7 @@ describe('running hardened', () => {
 
   it('runs node as PID 1 of the container, as uid 1000, with no capabilities', () => {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    expect(cmdline).toEqual(['node', 'dist/bundle/periscope.js']);
+    expect(cmdline).toEqual(['node', ...PRODUCTION_NODE_FLAGS, PRODUCTION_ENTRY]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (k: string) => new RegExp(`^${k}:\\s*(.+)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/);
     expect(field('NSpid')?.at(-1)).toBe('1');

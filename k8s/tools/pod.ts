@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { productionArgs } from '../../scripts/lib/production-command.js';
 import type { K8sObject } from './k8s-object.js';
 import { REPO } from './toolchain.js';
 
@@ -96,7 +97,7 @@ export function startPod(deployment: K8sObject, overrides: Record<string, string
   const env = { ...resolveEnv(container.env, opts.secrets), ...overrides };
   const node = opts.node ?? process.execPath;
   // The image's command (Dockerfile CMD).
-  const argv = [node, 'dist/bundle/periscope.js'];
+  const argv = [node, ...productionArgs()];
   if (opts.cpus) argv.unshift('taskset', '-c', opts.cpus);
   const [cmd = node, ...args] = argv;
   const proc = spawn(cmd, args, {

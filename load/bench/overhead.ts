@@ -37,6 +37,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { freePort, freePorts } from '../../scripts/lib/free-port.js';
+import { productionArgs } from '../../scripts/lib/production-command.js';
 import { pollReady, REPO_ROOT } from '../lib/service.js';
 
 const SERVERS = join(REPO_ROOT, 'load/bench/servers');
@@ -48,8 +49,8 @@ interface Variant {
   env: Record<string, string>;
 }
 
-// What `npm start` and the image run (the production bundle, scripts/bundle.mjs).
-const SERVICE = ['dist/bundle/periscope.js'];
+// What `npm start` and the image run: the production bundle with the production node flags.
+const SERVICE = productionArgs();
 const NO_COMPILE_CACHE = 'periscope-nocache';
 const QUIET = { LOG_LEVEL: 'warn' };
 
@@ -223,13 +224,14 @@ async function main() {
       out: { type: 'string', default: join(REPO_ROOT, 'results', 'bench') },
     },
   });
+  // wrk comes from Debian's packages; the project's installer adds it when missing.
   try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      console.error('wrk is not installed: run `bash infra/tools/install-bench.sh` (Debian package wrk)');
-      process.exit(2);
-    }
+    execFileSync('bash', [join(REPO_ROOT, 'infra/tools/install-bench.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    console.error(
+      'wrk is missing and could not be installed: `bash infra/tools/install-bench.sh` (Debian package wrk, needs root or sudo)',
+    );
+    process.exit(2);
   }
   const node =
     values.node ??

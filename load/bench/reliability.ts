@@ -20,6 +20,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePorts } from '../../scripts/lib/free-port.js';
+import { productionArgs } from '../../scripts/lib/production-command.js';
 import { REPO_ROOT } from '../lib/service.js';
 import { closePools, type Outcome, openLoop, percentile } from './open-loop.js';
 
@@ -35,7 +36,7 @@ interface Instance {
 async function start(node: string, env: Record<string, string> = {}): Promise<Instance> {
   const [port, adminPort] = await freePorts(2);
   // What `npm start` and the image run.
-  const args = ['dist/bundle/periscope.js'];
+  const args = productionArgs();
   const cmd = cpus().length >= 2 ? 'taskset' : node;
   const proc = spawn(cmd, cpus().length >= 2 ? ['-c', '0', node, ...args] : args, {
     cwd: REPO_ROOT,

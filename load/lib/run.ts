@@ -51,6 +51,7 @@ import { Generator } from './generator/client.js';
 import type { RawSample } from './generator/protocol.js';
 import { explainFdShortfall, explainPortShortfall, FD_HEADROOM, planNofile, prlimitPrefix } from './limits.js';
 import { cpuSnapshot, listenOverflows, otherCpuShare } from './machine.js';
+import { formatMiB, memoryCgroupPrefix } from './memory-limit.js';
 import { parseOrigin, peakConnections, resolveOptions } from './options.js';
 import { formatProgress, ProgressPrinter } from './progress.js';
 import { MetricsScraper } from './scraper.js';
@@ -87,6 +88,8 @@ export interface RunOptions {
   serviceEnv?: Record<string, string>;
   /** Runtime config file for a locally started service: a path, or 'default' for none (the service's defaults). */
   serviceConfig?: string;
+  /** Run the local service in a memory cgroup with this limit (bytes), as a pod's memory limit does. */
+  serviceMemoryBytes?: number;
   pin?: boolean;
   serviceCpus?: string;
   generatorCpus?: string;
@@ -195,10 +198,19 @@ export async function runScenario(name: string, options: RunOptions = {}): Promi
         notes.push(`${scenario.serviceConfig.why} [${JSON.stringify(scenario.serviceConfig.config)}]`);
         out.log(`note: ${scenario.serviceConfig.why}`);
       }
+      if (options.serviceMemoryBytes) {
+        notes.push(
+          `service run in a ${formatMiB(options.serviceMemoryBytes)} memory cgroup (as a pod's resources.limits.memory): V8 sizes its heap from it, the kernel OOM-kills above it`,
+        );
+      }
       out.log(`starting the service (${options.nodeBin ?? process.env.LOAD_SERVICE_NODE ?? process.execPath}) ...`);
       service = await startService({
         ...(options.nodeBin ? { nodeBin: options.nodeBin } : {}),
-        prefix: [...prlimitPrefix(nofile, havePrlimit), ...tasksetPrefix(cpuPlan.service)],
+        prefix: [
+          ...prlimitPrefix(nofile, havePrlimit),
+          ...tasksetPrefix(cpuPlan.service),
+          ...memoryCgroupPrefix(options.serviceMemoryBytes),
+        ],
         logFile: join(outDir, 'service.log'),
         env,
       });
@@ -362,6 +374,7 @@ export async function runScenario(name: string, options: RunOptions = {}): Promi
         serviceNode,
         serviceCpus: cpuPlan.service,
         generatorCpus: cpuPlan.generator,
+        serviceMemoryLimitBytes: local ? (options.serviceMemoryBytes ?? null) : null,
         fdLimits: { generator: genFd, service: svcFd },
         loadAvgBefore: loadBefore.map((v) => Math.round(v * 100) / 100),
         loadAvgAfter: loadavg().map((v) => Math.round(v * 100) / 100),

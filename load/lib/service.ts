@@ -1,5 +1,5 @@
-// Starts the service the way production does (`node dist/bundle/periscope.js`,
-// as `npm start` and the image) on free loopback ports, waits
+// Starts the service the way production does (`node <production flags>
+// dist/bundle/periscope.js`, as `npm start` and the image: scripts/lib/production-command.ts) on free loopback ports, waits
 // for /readyz, and stops it with SIGTERM — the same path a Kubernetes pod
 // takes. Used by the load runner when no --target is given, by the tests, and
 // by other tools (profiling) through run.ts.
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../scripts/lib/free-port.js';
+import { productionArgs } from '../../scripts/lib/production-command.js';
 import { readFdLimits } from './limits.js';
 import type { FdLimits } from './types.js';
 
@@ -19,7 +20,7 @@ export interface StartServiceOptions {
   nodeBin?: string;
   /** Extra node flags (e.g. --cpu-prof), placed before the script. */
   nodeArgs?: string[];
-  /** Replaces `node [nodeArgs] dist/bundle/periscope.js` entirely (e.g. a profiler wrapper). */
+  /** Replaces `node <production flags> [nodeArgs] dist/bundle/periscope.js` entirely (e.g. a profiler wrapper). */
   command?: string[];
   /** Command prefix (taskset, prlimit), see cpus.ts and limits.ts. */
   prefix?: string[];
@@ -154,7 +155,7 @@ async function startOnce(opts: StartServiceOptions, logFile: string): Promise<Se
     HOST: '127.0.0.1',
     ...opts.env,
   };
-  const command = opts.command ?? [nodeBin, ...(opts.nodeArgs ?? []), 'dist/bundle/periscope.js'];
+  const command = opts.command ?? [nodeBin, ...productionArgs(opts.nodeArgs)];
   const [cmd, ...args] = [...(opts.prefix ?? []), ...command];
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');

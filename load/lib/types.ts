@@ -203,6 +203,8 @@ export interface LoadResult {
     serviceNode: string | null;
     serviceCpus: string | null;
     generatorCpus: string | null;
+    /** The memory cgroup limit the local service ran under (--service-memory), or null for none. */
+    serviceMemoryLimitBytes: number | null;
     fdLimits: { generator: FdLimits | null; service: FdLimits | null };
     loadAvgBefore: number[];
     loadAvgAfter: number[];

@@ -319,6 +319,10 @@ function envSection(r: LoadResult): string {
     ['CPU pinning', `service ${e.serviceCpus ?? 'unpinned'}, generator ${e.generatorCpus ?? 'unpinned'}`],
     ['open-files limit', `generator ${fd(e.fdLimits.generator)}; service ${fd(e.fdLimits.service)}`],
     [
+      'service memory limit',
+      e.serviceMemoryLimitBytes ? `${Math.round(e.serviceMemoryLimitBytes / 1048576)} MiB (memory cgroup)` : 'none',
+    ],
+    [
       'load average',
       `${e.loadAvgBefore.map((v) => v.toFixed(2)).join(' ')} before → ${e.loadAvgAfter.map((v) => v.toFixed(2)).join(' ')} after`,
     ],

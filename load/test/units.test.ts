@@ -4,6 +4,7 @@ import { parseCli } from '../cli.js';
 import { parseCpuList } from '../lib/cpus.js';
 import { holdingRequests, rampChunks } from '../lib/generator/ramp.js';
 import { explainFdShortfall, explainPortShortfall, planNofile } from '../lib/limits.js';
+import { memoryCgroupPrefix, parseMemoryLimit } from '../lib/memory-limit.js';
 import { serverSide, UsageError } from '../lib/run.js';
 import type { ClientSample, PhaseSummary, ServerSample } from '../lib/types.js';
 import { barChart, formatTick, lineChart, niceStep } from '../report/svg-chart.js';
@@ -212,6 +213,24 @@ describe('cli', () => {
     expect(() => parseCli(['smoke', '--connections', 'many'])).toThrow(UsageError);
     expect(() => parseCli(['smoke', '--admin', 'http://x:1'])).toThrow(/--admin goes with --target/);
     expect(() => parseCli(['smoke', '--bogus'])).toThrow(/Unknown option/);
+  });
+
+  it('reads --service-memory as a pod would write it, and refuses what cannot be meant', () => {
+    const p = parseCli(['c10k', '--service-memory', '512Mi']);
+    expect(p !== 'help' && p.options.serviceMemoryBytes).toBe(536_870_912);
+    expect(parseMemoryLimit('1Gi')).toBe(1024 ** 3);
+    expect(parseMemoryLimit('600M')).toBe(600e6);
+    expect(parseMemoryLimit('134217728')).toBe(134_217_728);
+    expect(() => parseMemoryLimit('512MB')).toThrow(/quantity like 512Mi/);
+    expect(() => parseMemoryLimit('16Mi')).toThrow(/below 64Mi/);
+    expect(() => parseCli(['smoke', '--service-memory', '512Mi', '--target', 'http://x:1'])).toThrow(
+      /applies to the local service/,
+    );
+    expect(memoryCgroupPrefix(undefined)).toEqual([]);
+    expect(memoryCgroupPrefix(536_870_912).slice(-2)).toEqual([
+      expect.stringMatching(/load\/lib\/memory-cgroup\.sh$/),
+      '536870912',
+    ]);
   });
 });
 

@@ -14,6 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePorts } from '../../../scripts/lib/free-port.js';
+import { PRODUCTION_NODE_FLAGS } from '../../../scripts/lib/production-command.js';
 import { ensureBuild } from '../../lib/service.js';
 import { display, PROFILES_DIR, REPO_ROOT, stamp } from './paths.js';
 import { shellQuote } from './shell.js';
@@ -56,7 +57,9 @@ export class ProfileError extends Error {
   override name = 'ProfileError';
 }
 
-const SERVICE_ARGS = ['--import', './dist/telemetry/register.js', 'dist/main.js'];
+// The unbundled build (readable stacks), with the production node flags (scripts/lib/production-command.ts):
+// a profile of the heap or GC is only the deployed service's with its young-generation size.
+const SERVICE_ARGS = [...PRODUCTION_NODE_FLAGS, '--import', './dist/telemetry/register.js', 'dist/main.js'];
 /** Keeps clinic's samplers in worker threads from spoiling the main thread's data (see the file). */
 const CLINIC_WORKER_THREADS_FIX = join(REPO_ROOT, 'load', 'profiling', 'preload', 'clinic-worker-threads.cjs');
 

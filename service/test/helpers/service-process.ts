@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/lib/free-port.js';
+import { PRODUCTION_ENTRY, PRODUCTION_NODE_FLAGS } from '../../../scripts/lib/production-command.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -37,7 +38,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
   const args =
     opts.entry === 'unbundled'
       ? ['--import', './dist/telemetry/register.js', 'dist/main.js']
-      : [join(ROOT, 'dist', 'bundle', 'periscope.js')];
+      : [...PRODUCTION_NODE_FLAGS, join(ROOT, PRODUCTION_ENTRY)];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
