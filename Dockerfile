@@ -95,7 +95,7 @@ ENTRYPOINT []
 # with the telemetry preload, in one file, ready about a third sooner.
 # --max-semi-space-size=16: under a container memory limit V8 shrinks its young
 # generation (1 MB semi-spaces under 512Mi), and a service whose requests wait
-# on I/O then pays for promoting and marking them: ~1.7x the CPU a request in
+# on I/O then pays for promoting and marking them: ~1.8-2x the CPU a request in
 # the c10k test (docs/load-testing.md). Flags here win over NODE_OPTIONS, which
 # stays free for yours (--max-old-space-size, say). The same list is in
 # scripts/lib/production-command.ts (tests hold them equal).

@@ -1,5 +1,6 @@
 // Starts the service the way production does (`node <production flags>
-// dist/bundle/periscope.js`, as `npm start` and the image: scripts/lib/production-command.ts) on free loopback ports, waits
+// dist/bundle/periscope.js`, as `npm start` and the image run it:
+// scripts/lib/production-command.ts) on free loopback ports, waits
 // for /readyz, and stops it with SIGTERM — the same path a Kubernetes pod
 // takes. Used by the load runner when no --target is given, by the tests, and
 // by other tools (profiling) through run.ts.
