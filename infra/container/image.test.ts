@@ -9,9 +9,13 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { PRODUCTION_ENTRY, PRODUCTION_NODE_FLAGS } from '../../scripts/lib/production-command.js';
+import {
+  PRODUCTION_ENTRY,
+  PRODUCTION_NODE_FLAGS,
+  YOUNG_GENERATION_PROBE,
+} from '../../scripts/lib/production-command.js';
 import { http } from './http-client.js';
-import { CONTAINER_LIMITS, IMAGE, inspect, podman, podmanResult, publishedUrl, waitFor } from './podman.js';
+import { CONTAINER_LIMITS, IMAGE, inspect, podman, podmanResult, publishedUrl, runOffline, waitFor } from './podman.js';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
@@ -181,7 +185,7 @@ describe('image contents', () => {
 
 describe('a bad configuration', () => {
   it('stops the container with exit code 1 and one line naming the variable', async () => {
-    const r = await podmanResult(['run', '--rm', ...CONTAINER_LIMITS, '--network', 'none', '-e', 'PORT=abc', IMAGE]);
+    const r = await runOffline(['-e', 'PORT=abc']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^periscope: invalid environment: PORT="abc"/)]);
   });
@@ -190,19 +194,7 @@ describe('a bad configuration', () => {
 describe('start-up', () => {
   it('compiles the bundle from the baked-in compile cache, read-only and as the service user', async () => {
     // PORT=abc: the process loads (and compiles) the whole bundle, then stops at the env check.
-    const r = await podmanResult([
-      'run',
-      '--rm',
-      ...CONTAINER_LIMITS,
-      '--network',
-      'none',
-      '--read-only',
-      '-e',
-      'NODE_DEBUG_NATIVE=COMPILE_CACHE',
-      '-e',
-      'PORT=abc',
-      IMAGE,
-    ]);
+    const r = await runOffline(['--read-only', '-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE', '-e', 'PORT=abc']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/V8 code cache for ESM file:\/\/\/app\/dist\/bundle\/periscope\.js was accepted/);
   });
@@ -210,15 +202,7 @@ describe('start-up', () => {
 
 describe("under the chart's memory limit", () => {
   // V8 sizes its young generation from the memory it may use (Node.js reads
-  // the cgroup limit). Churn through short-lived objects, then report the new
-  // space V8 grew to and the limit it saw.
-  const churn = [
-    'const v8 = require("node:v8");',
-    'let a = [];',
-    'for (let i = 0; i < 5e6; i++) { a.push({ i }); if (a.length > 2e5) a = []; }',
-    'const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space");',
-    'console.log(JSON.stringify({ newSpace: s.space_size, limit: process.constrainedMemory() }));',
-  ].join('\n');
+  // the cgroup limit): the probe reports the new space V8 grew to and the limit it saw.
   const chartLimit = () => {
     const values = parseYaml(readFileSync(join(repoRoot, 'k8s/periscope/values.yaml'), 'utf8')) as {
       resources: { limits: { memory: string } };
@@ -229,20 +213,7 @@ describe("under the chart's memory limit", () => {
   };
   const run = async (flags: readonly string[]) => {
     const limit = chartLimit();
-    const r = await podmanResult([
-      'run',
-      '--rm',
-      ...CONTAINER_LIMITS,
-      '--network',
-      'none',
-      '--memory',
-      String(limit),
-      IMAGE,
-      'node',
-      ...flags,
-      '-e',
-      churn,
-    ]);
+    const r = await runOffline(['--memory', String(limit)], ['node', ...flags, '-e', YOUNG_GENERATION_PROBE]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim()) as { newSpace: number; limit: number };
     expect(out.limit).toBe(limit);

@@ -26,6 +26,14 @@ export function podmanResult(args: string[], timeoutMs = 60_000): Promise<Result
   });
 }
 
+/**
+ * `podman run --rm` of the image, once, with the test's rlimits and no network:
+ * `options` go before the image, `command` after it (none: the image's CMD).
+ */
+export function runOffline(options: string[], command: string[] = []): Promise<Result> {
+  return podmanResult(['run', '--rm', ...CONTAINER_LIMITS, '--network', 'none', ...options, IMAGE, ...command]);
+}
+
 /** Runs `podman ARGS` and returns stdout; a non-zero exit is an error that quotes stderr. */
 export async function podman(args: string[], timeoutMs?: number): Promise<string> {
   const r = await podmanResult(args, timeoutMs);

@@ -3,9 +3,10 @@
 // its heap from the limit it sees, so a run without one measures a process
 // with more memory than any pod of it has (docs/load-testing.md, "In a
 // memory-limited pod"). The limit is applied by memory-cgroup.sh.
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from './errors.js';
-import { REPO_ROOT } from './service.js';
+
+const MEMORY_CGROUP_SH = fileURLToPath(new URL('./memory-cgroup.sh', import.meta.url));
 
 const UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 /** Below this Node.js itself barely starts: surely a typo. */
@@ -24,5 +25,5 @@ export const formatMiB = (bytes: number): string => `${Math.round(bytes / 1024 *
 
 /** Command prefix running what follows in a memory cgroup with this limit (empty for none). */
 export function memoryCgroupPrefix(bytes: number | undefined): string[] {
-  return bytes ? ['bash', join(REPO_ROOT, 'load/lib/memory-cgroup.sh'), String(bytes)] : [];
+  return bytes ? ['bash', MEMORY_CGROUP_SH, String(bytes)] : [];
 }

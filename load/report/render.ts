@@ -4,6 +4,7 @@
 // JSON result is embedded at the end for anyone who wants the raw numbers.
 import { readFileSync } from 'node:fs';
 import { escapeMarkup, scriptJson } from '../lib/html.js';
+import { formatMiB } from '../lib/memory-limit.js';
 import type { ClientSample, LoadResult, PhaseSummary, ServerSample } from '../lib/types.js';
 import { type Bar, barChart, lineChart, type Series } from './svg-chart.js';
 
@@ -320,7 +321,7 @@ function envSection(r: LoadResult): string {
     ['open-files limit', `generator ${fd(e.fdLimits.generator)}; service ${fd(e.fdLimits.service)}`],
     [
       'service memory limit',
-      e.serviceMemoryLimitBytes ? `${Math.round(e.serviceMemoryLimitBytes / 1048576)} MiB (memory cgroup)` : 'none',
+      e.serviceMemoryLimitBytes ? `${formatMiB(e.serviceMemoryLimitBytes)} (memory cgroup)` : 'none',
     ],
     [
       'load average',

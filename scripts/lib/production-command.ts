@@ -17,6 +17,20 @@ export const PRODUCTION_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=
 /** The production bundle (scripts/bundle.mjs), relative to the repository root (the image's /app). */
 export const PRODUCTION_ENTRY = 'dist/bundle/periscope.js';
 
+/**
+ * A `node -e` script that shows the young generation V8 chose: it churns
+ * through short-lived objects (V8 grows the new space to its maximum, two
+ * semi-spaces) and prints `{"newSpace": bytes, "limit": constrained memory}`.
+ * The tests run it with and without the flags above.
+ */
+export const YOUNG_GENERATION_PROBE = [
+  'const v8 = require("node:v8");',
+  'let a = [];',
+  'for (let i = 0; i < 5e6; i++) { a.push({ i }); if (a.length > 2e5) a = []; }',
+  'const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space");',
+  'console.log(JSON.stringify({ newSpace: s.space_size, limit: process.constrainedMemory() }));',
+].join('\n');
+
 /** Arguments after `node`: the production flags, any extra node flags, then the bundle. */
 export function productionArgs(extraNodeFlags: readonly string[] = []): string[] {
   return [...PRODUCTION_NODE_FLAGS, ...extraNodeFlags, PRODUCTION_ENTRY];

@@ -5,7 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PRODUCTION_ENTRY, PRODUCTION_NODE_FLAGS, productionArgs } from '../../scripts/lib/production-command.js';
+import {
+  PRODUCTION_ENTRY,
+  PRODUCTION_NODE_FLAGS,
+  productionArgs,
+  YOUNG_GENERATION_PROBE,
+} from '../../scripts/lib/production-command.js';
 import { ROOT } from './helpers/service-process.js';
 
 describe('the production command', () => {
@@ -21,14 +26,9 @@ describe('the production command', () => {
   });
 
   it('fixes the young generation at 16 MB semi-spaces, whatever V8 would pick for the memory it sees', () => {
-    // Short-lived objects make V8 grow the new space to its maximum: two semi-spaces.
-    const churn =
-      'const v8 = require("node:v8"); let a = []; ' +
-      'for (let i = 0; i < 5e6; i++) { a.push({ i }); if (a.length > 2e5) a = []; } ' +
-      'console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size)';
-    const newSpace = Number(
-      execFileSync(process.execPath, [...PRODUCTION_NODE_FLAGS, '-e', churn], { encoding: 'utf8' }),
-    );
-    expect(newSpace).toBe(2 * 16 * 1024 * 1024);
+    const out = execFileSync(process.execPath, [...PRODUCTION_NODE_FLAGS, '-e', YOUNG_GENERATION_PROBE], {
+      encoding: 'utf8',
+    });
+    expect((JSON.parse(out) as { newSpace: number }).newSpace).toBe(2 * 16 * 1024 * 1024);
   });
 });
