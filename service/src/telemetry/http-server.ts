@@ -5,11 +5,13 @@
 //
 //   childLoggerFactory (per route, set in onRoute)  request start, before any hook:
 //       extract the W3C context, start the server span (or the unsampled
-//       stand-in), bind trace_id/span_id/trace_flags into the request logger
+//       stand-in), bind trace_id/span_id/trace_flags into the request logger,
+//       enter the span's context (tracing/request-context.ts, Node 24)
 //   LogController.incomingRequest                  echo x-request-id, count the
 //       request in flight, watch the response for its end
 //   route handler (wrapped in onRoute)             runs inside the span's
-//       context, so outgoing calls and user spans find their parent
+//       context, so outgoing calls and user spans find their parent (in
+//       context.with() when the context was not entered, or no longer is)
 //
 // and the response's `close` event (fired after the last byte is written, or
 // when the client goes away) finishes all three signals. The optional request
@@ -44,6 +46,7 @@ import { LazyRequestLogger } from '../logging/lazy-request-logger.js';
 import type { Logger } from '../logging/logger.js';
 import type { Series } from './metrics/histogram.js';
 import type { ServiceMetrics } from './metrics/registry.js';
+import type { RequestContextEntry } from './tracing/request-context.js';
 import type { ServerSpanStarter } from './tracing/server-span.js';
 import { contextWithSpan } from './tracing/span-context.js';
 
@@ -109,6 +112,8 @@ export interface HttpServerTelemetryOptions {
   logger: Logger;
   observer?: RequestObserver | undefined;
   serverSpans: ServerSpanStarter;
+  /** Enters the request's context at its start (tracing/request-context.ts); else only the handler runs in it. */
+  requestContext?: RequestContextEntry | undefined;
   propagator: TextMapPropagator;
   metrics: ServiceMetrics;
   accessLog: Env['ACCESS_LOG'];
@@ -187,10 +192,13 @@ export class HttpServerTelemetry {
       template,
     );
     const handler = route.handler;
+    const entry = this.#o.requestContext;
     route.handler = function tracedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const t = (request.raw as RawRequest)[kTelemetry];
+      // Usually the context was entered as the request started; a handler
+      // reached in a later callback (a body from a later packet) is not in it.
       // No `thisArg` to context.with: it would bind() a new function per request.
-      return t
+      return t && !entry?.isActive(t.ctx)
         ? otelContext.with(t.ctx, callHandler, undefined, handler, this, request, reply)
         : handler.call(this, request, reply);
     } as typeof handler;
@@ -207,7 +215,7 @@ export class HttpServerTelemetry {
   }
 
   #childLoggerFactory(routeOf: (method: string) => RouteTelemetry, template?: string) {
-    const { serverSpans, propagator, logger } = this.#o;
+    const { serverSpans, propagator, logger, requestContext } = this.#o;
     return function childLoggerFactory(
       this: unknown,
       // Fastify's null logger (it has none): children of the process logger instead.
@@ -235,14 +243,10 @@ export class HttpServerTelemetry {
       }
       // Built only if the request logs (logging/lazy-request-logger.ts).
       const child = new LazyRequestLogger(logger, bindings, opts, onCreate);
-      (raw as RawRequest)[kTelemetry] = new RequestTelemetry(
-        rt,
-        span,
-        contextWithSpan(parent, span),
-        sampled,
-        start,
-        child,
-      );
+      const ctx = contextWithSpan(parent, span);
+      (raw as RawRequest)[kTelemetry] = new RequestTelemetry(rt, span, ctx, sampled, start, child);
+      // From here on Fastify's hooks and (usually) the handler run in the span's context.
+      requestContext?.enter(ctx);
       return child;
     };
   }

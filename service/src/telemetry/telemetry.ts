@@ -3,6 +3,7 @@
 // preload), so tracing exists before any application module loads.
 import { readFileSync } from 'node:fs';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../logging/logger.js';
@@ -63,6 +64,8 @@ export interface TelemetryOptions {
   global?: boolean;
   /** Extra span processors, e.g. a SimpleSpanProcessor over an InMemorySpanExporter in tests. */
   spanProcessors?: SpanProcessor[];
+  /** With `global: false`, the context manager installed in the API instead (tests install their own). */
+  contextManager?: AsyncLocalStorageContextManager;
 }
 
 export async function createTelemetry(
@@ -72,7 +75,14 @@ export async function createTelemetry(
   const settings = readOtelEnv(env);
   const log = new BufferedLog();
   for (const w of settings.warnings) log.warn(w);
-  const tracing = await startTracing(settings, log, packageInfo(), options.global ?? true, options.spanProcessors);
+  const tracing = await startTracing(
+    settings,
+    log,
+    packageInfo(),
+    options.global ?? true,
+    options.spanProcessors,
+    options.contextManager,
+  );
   const metrics = createMetrics();
   // Client spans, traceparent injection and client metrics for undici and fetch.
   const client = new HttpClientTelemetry(metrics.httpClientDuration, tracing.tracer, tracing.propagator);
@@ -88,6 +98,7 @@ export async function createTelemetry(
         logger,
         observer,
         serverSpans: tracing.serverSpans,
+        requestContext: tracing.requestContext,
         propagator: tracing.propagator,
         metrics,
         accessLog: e.ACCESS_LOG,

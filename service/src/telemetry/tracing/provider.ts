@@ -34,6 +34,7 @@ import { DeferredExporter } from './deferred-exporter.js';
 import type { OtelSettings } from './otel-env.js';
 import { PooledIdGenerator } from './pooled-id-generator.js';
 import { ReportingExporter } from './reporting-exporter.js';
+import { type RequestContextEntry, requestContextEntry } from './request-context.js';
 import { ServerSpanStarter } from './server-span.js';
 import { SwitchableRatioSampler } from './switchable-sampler.js';
 
@@ -48,6 +49,8 @@ export interface Tracing {
   tracer: Tracer;
   /** Starts request (server) spans, sampling first (tracing/server-span.ts). */
   serverSpans: ServerSpanStarter;
+  /** Enters a request's context once at its start, where Node allows it (tracing/request-context.ts). */
+  requestContext: RequestContextEntry | undefined;
   propagator: TextMapPropagator;
   /** The root ratio in force for the *traceidratio samplers (hot-reloadable). */
   ratio: SwitchableRatioSampler;
@@ -100,6 +103,8 @@ export async function startTracing(
   global = true,
   /** Extra span processors (tests attach an in-memory exporter here). */
   extraProcessors: SpanProcessor[] = [],
+  /** Not global: the context manager the API uses (tests install their own). */
+  contextManager?: AsyncLocalStorageContextManager,
 ): Promise<Tracing> {
   const ratio = new SwitchableRatioSampler(s.ratio);
   const propagators = s.propagators.map((p) =>
@@ -112,6 +117,7 @@ export async function startTracing(
       enabled: false,
       tracer,
       serverSpans: new ServerSpanStarter(tracer, undefined, undefined),
+      requestContext: undefined,
       propagator,
       ratio,
       describe: { enabled: false, reason: 'OTEL_SDK_DISABLED=true' },
@@ -145,6 +151,7 @@ export async function startTracing(
   const ids = new PooledIdGenerator();
   const provider = new BasicTracerProvider({ resource, sampler, spanProcessors, idGenerator: ids });
   const tracer = provider.getTracer('periscope');
+  let manager = contextManager;
   if (global) {
     // SDK components report through `diag`; route warnings and errors to the log.
     diag.setLogger(
@@ -157,7 +164,8 @@ export async function startTracing(
       },
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
     trace.setGlobalTracerProvider(provider);
     propagation.setGlobalPropagator(propagator);
   }
@@ -166,6 +174,7 @@ export async function startTracing(
     enabled: true,
     tracer,
     serverSpans: new ServerSpanStarter(tracer, sampler, ids, s.sampler.endsWith('traceidratio') ? ratio : undefined),
+    requestContext: manager && requestContextEntry(manager),
     propagator,
     ratio,
     describe: {
