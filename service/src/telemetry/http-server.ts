@@ -196,7 +196,8 @@ export class HttpServerTelemetry {
     route.handler = function tracedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const t = (request.raw as RawRequest)[kTelemetry];
       // Usually the context was entered as the request started; a handler
-      // reached in a later callback (a body from a later packet) is not in it.
+      // resumed by a callback that does not descend from that start (a hook
+      // finishing in a pooled client's callback, say) is not in it.
       // No `thisArg` to context.with: it would bind() a new function per request.
       return t && !entry?.isActive(t.ctx)
         ? otelContext.with(t.ctx, callHandler, undefined, handler, this, request, reply)

@@ -19,9 +19,10 @@
 // async resource and would leak into whatever runs on it next. There
 // `requestContextEntry` returns undefined and handlers keep context.with().
 //
-// A handler reached in a later pass (its body arrived in a later packet) is
-// not in the entered context; HttpServerTelemetry checks `isActive` and runs
-// it in context.with() then, as before.
+// A handler resumed by a callback that does not descend from the request's
+// start (a hook finishing in a pooled client's callback, say) is not in the
+// entered context; HttpServerTelemetry checks `isActive` and runs it in
+// context.with() then, as before.
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import type { Context } from '@opentelemetry/api';
 import type { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
