@@ -6,16 +6,16 @@
 // context.with() is AsyncLocalStorage.run(), which enters twice: the request's
 // context on the way in, the prior one again on the way out. Around a bare
 // Fastify handler, run() cost 4.6 µs a request and one enterWith() 3.2
-// (loaded together, 10 rounds); the service went from 61.0 to 59.0 µs of CPU a
-// request at the default profile, lower in all 12 rounds (README, Performance).
+// (loaded together, 10 rounds); the service went from 64.8 to 60.4 µs of CPU a
+// request at the default profile, lower in 11 of 12 rounds (README, Performance).
 //
 // Entered, the context lasts for the rest of the callback Node is running (the
 // socket read that parsed the request) and for everything scheduled from it:
 // Fastify's hooks and the handler when they run in that pass, their promises,
 // the response's events. When the callback returns, Node puts the caller's
 // frame back, so the context does not reach the connection's next request.
-// That last property is AsyncContextFrame's; under async_hooks (Node < 24, or
-// `--no-async-context-frame`) an entered store sticks to the connection's
+// That last property is AsyncContextFrame's; under async_hooks (Node 20 and 22
+// by default, or `--no-async-context-frame`) an entered store sticks to the connection's
 // async resource and would leak into whatever runs on it next. There
 // `requestContextEntry` returns undefined and handlers keep context.with().
 //
