@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { parseMemoryLimit } from '../../load/lib/memory-limit.js';
 import {
   PRODUCTION_ENTRY,
   PRODUCTION_NODE_FLAGS,
@@ -207,9 +208,7 @@ describe("under the chart's memory limit", () => {
     const values = parseYaml(readFileSync(join(repoRoot, 'k8s/periscope/values.yaml'), 'utf8')) as {
       resources: { limits: { memory: string } };
     };
-    const m = /^(\d+)Mi$/.exec(values.resources.limits.memory);
-    if (!m) throw new Error(`unexpected memory limit ${values.resources.limits.memory}`);
-    return Number(m[1]) * 1024 * 1024;
+    return parseMemoryLimit(values.resources.limits.memory);
   };
   const run = async (flags: readonly string[]) => {
     const limit = chartLimit();

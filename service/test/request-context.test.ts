@@ -5,21 +5,15 @@
 
 import { AsyncResource } from 'node:async_hooks';
 import { Agent, request as httpRequest } from 'node:http';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTelemetry } from '../src/telemetry/telemetry.js';
 import { enteredContextEndsWithCallback } from '../src/telemetry/tracing/request-context.js';
 import { type Built, build } from './helpers/build.js';
+import { useGlobalContextManager } from './helpers/context-manager.js';
 
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
+const contextManager = useGlobalContextManager();
 
 let built: Built | undefined;
 afterEach(async () => {

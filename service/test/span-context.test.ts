@@ -1,10 +1,10 @@
 // The request context (telemetry/tracing/span-context.ts) behaves as the
 // API's trace.setSpan(parent, span) does, for every way it is read or derived.
 import { context, createContextKey, propagation, ROOT_CONTEXT, type Span, TraceFlags, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contextWithSpan } from '../src/telemetry/tracing/span-context.js';
+import { useGlobalContextManager } from './helpers/context-manager.js';
 
 const span = (traceId: string, spanId: string): Span =>
   trace.wrapSpanContext({ traceId, spanId, traceFlags: TraceFlags.SAMPLED });
@@ -15,13 +15,7 @@ const KEY = createContextKey('test key');
 const OTHER = createContextKey('other key');
 
 describe('contextWithSpan', () => {
-  const manager = new AsyncLocalStorageContextManager();
-  beforeAll(() => {
-    context.setGlobalContextManager(manager.enable());
-  });
-  afterAll(() => {
-    context.disable();
-  });
+  useGlobalContextManager();
 
   it('is not the API context (the point), and reads like it', () => {
     const parent = ROOT_CONTEXT.setValue(KEY, 'parent value');

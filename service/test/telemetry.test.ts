@@ -2,7 +2,6 @@
 // (Export to a real OTLP backend and scraping by a real Prometheus: infra/test/.)
 import { request as httpRequest } from 'node:http';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   InMemorySpanExporter,
   SamplingDecision,
@@ -10,19 +9,13 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import Fastify from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTelemetry } from '../src/telemetry/telemetry.js';
 import { type Built, build } from './helpers/build.js';
+import { useGlobalContextManager } from './helpers/context-manager.js';
 import { memoryLogger } from './helpers/memory-logger.js';
 
-// The process installs an AsyncLocalStorage context manager (telemetry/register.ts); do the same here.
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
+const contextManager = useGlobalContextManager();
 
 let built: Built | undefined;
 afterEach(async () => {
@@ -34,7 +27,7 @@ async function traced(env: Record<string, string> = {}) {
   const exporter = new InMemorySpanExporter();
   const telemetry = await createTelemetry(
     { OTEL_TRACES_SAMPLER: 'always_on', ...env },
-    { global: false, spanProcessors: [new SimpleSpanProcessor(exporter)] },
+    { global: false, contextManager, spanProcessors: [new SimpleSpanProcessor(exporter)] },
   );
   const mem = memoryLogger(telemetry.logMixin);
   built = await build({ env: { ACCESS_LOG: 'all', ...env }, logger: mem.logger, telemetry }, false);

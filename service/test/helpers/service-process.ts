@@ -2,10 +2,9 @@
 // container do (the production bundle, dist/bundle/periscope.js), on free
 // ports, and collects its log lines.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/lib/free-port.js';
-import { PRODUCTION_ENTRY, PRODUCTION_NODE_FLAGS } from '../../../scripts/lib/production-command.js';
+import { productionArgs } from '../../../scripts/lib/production-command.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -36,9 +35,7 @@ export interface StartOptions {
 export async function startService(opts: StartOptions = {}): Promise<RunningService> {
   const [port, adminPort] = await freePorts(2);
   const args =
-    opts.entry === 'unbundled'
-      ? ['--import', './dist/telemetry/register.js', 'dist/main.js']
-      : [...PRODUCTION_NODE_FLAGS, join(ROOT, PRODUCTION_ENTRY)];
+    opts.entry === 'unbundled' ? ['--import', './dist/telemetry/register.js', 'dist/main.js'] : productionArgs();
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
