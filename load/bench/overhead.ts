@@ -16,7 +16,7 @@
 //
 //   npm run bench:overhead -- [--rounds 3] [--duration 8] [--connections 100]
 //                             [--starts 7] [--variants bare,periscope,...] [--node /path/to/node]
-//                             [--together]
+//                             [--together] [--pace-ms 5]
 //
 // --together: every variant is loaded at the same time instead of in turn,
 // each by its own wrk (all on CPU 1), so the variants share CPU 0 and whatever
@@ -24,6 +24,16 @@
 // and the ratios measure CPU a request against CPU a request — steadier on a
 // shared host than taking turns, whose rounds the host's speed drifts through.
 // (What it does not give: each variant's throughput with a core to itself.)
+//
+// --pace-ms N: each wrk connection waits N ms after every response before its
+// next request (a wrk script's delay()), so every variant is offered the same
+// load, about connections × 1000 / N requests a second, below saturation, and
+// the figure to read is CPU a request at equal load: the cost of a pod serving
+// a given traffic, with no closed loop speeding up or slowing down with the
+// server (a saturated loop has bare Fastify outrun its one-core generator, and
+// a slower server leaves the generator idle, which changes what each response
+// costs the kernel to deliver). Ratios of req/s then mean nothing; a variant
+// that could not keep up is named.
 //
 // exec → ready is the median of --starts separate cold starts per variant
 // (interleaved, nothing else running): one start is too noisy to report.
@@ -181,8 +191,15 @@ interface LoadResult {
 }
 
 /** Not blocking: --together runs one per variant at once. */
-async function wrk(url: string, seconds: number, connections: number): Promise<LoadResult> {
-  const { cmd, args } = pin(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+async function wrk(url: string, seconds: number, connections: number, script?: string): Promise<LoadResult> {
+  const { cmd, args } = pin(1, 'wrk', [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    ...(script ? ['-s', script] : []),
+    url,
+  ]);
   const { stdout: out } = await promisify(execFile)(cmd, args, { encoding: 'utf8' });
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
   const requests = Number(out.match(/(\d+) requests in/)?.[1]);
@@ -219,6 +236,7 @@ async function main() {
       connections: { type: 'string', default: '100' },
       starts: { type: 'string', default: '7' },
       together: { type: 'boolean', default: false },
+      'pace-ms': { type: 'string', default: '0' },
       variants: { type: 'string', default: 'bare,periscope,sampled100,tutorial' },
       node: { type: 'string' },
       out: { type: 'string', default: join(REPO_ROOT, 'results', 'bench') },
@@ -250,6 +268,9 @@ async function main() {
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const together = values.together === true;
+  const paceMs = Number(values['pace-ms']);
+  if (!Number.isInteger(paceMs) || paceMs < 0)
+    throw new Error(`--pace-ms takes whole milliseconds (wrk's delay()), not ${values['pace-ms']}`);
 
   const samples: Sample[] = [];
   const sinkPort = await freePort();
@@ -267,6 +288,11 @@ async function main() {
   // Also when a variant fails to start and main's catch exits the process.
   process.once('exit', cleanUp);
   execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
+  // wrk calls delay() before each request a connection sends after its first.
+  const paceDir = mkdtempSync(join(tmpdir(), 'periscope-bench-pace-'));
+  process.once('exit', () => rmSync(paceDir, { recursive: true, force: true }));
+  const paceScript = paceMs > 0 ? join(paceDir, 'pace.lua') : undefined;
+  if (paceScript) writeFileSync(paceScript, `function delay() return ${paceMs} end\n`);
   const all = variants(`http://127.0.0.1:${sinkPort}`, compileCache);
   // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}';
   // an env value "$OTLP_SINK" becomes this run's span sink (its port is picked at run time).
@@ -285,7 +311,7 @@ async function main() {
   });
 
   console.log(
-    `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /, ${together ? 'variants loaded together (sharing CPU 0)' : 'variants loaded in turn'}`,
+    `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /, ${together ? 'variants loaded together (sharing CPU 0)' : 'variants loaded in turn'}${paceMs ? `, paced: ${paceMs} ms between a connection's requests (~${Math.round((connections * 1000) / paceMs)} req/s offered)` : ''}`,
   );
   const startVariants = [...chosen];
   const periscope = chosen.find((v) => v.name === 'periscope');
@@ -342,7 +368,7 @@ async function main() {
       if (together) {
         const cpu0 = started.map((e) => cpuMicros(e.s.proc.pid as number));
         const results = await Promise.all(
-          started.map((e) => wrk(`http://127.0.0.1:${e.s.port}/`, duration, connections)),
+          started.map((e) => wrk(`http://127.0.0.1:${e.s.port}/`, duration, connections, paceScript)),
         );
         for (const [i, e] of started.entries()) record(round, e, results[i] as LoadResult, cpu0[i] as number);
         continue;
@@ -351,7 +377,7 @@ async function main() {
       // always favour the variants that run first.
       for (const entry of round % 2 ? started : [...started].reverse()) {
         const cpu0 = cpuMicros(entry.s.proc.pid as number);
-        record(round, entry, await wrk(`http://127.0.0.1:${entry.s.port}/`, duration, connections), cpu0);
+        record(round, entry, await wrk(`http://127.0.0.1:${entry.s.port}/`, duration, connections, paceScript), cpu0);
       }
     }
   } finally {
@@ -405,8 +431,19 @@ async function main() {
   if (rows.some((r) => r.variant === 'periscope') && tutorial)
     lines.push(
       '',
-      `periscope / tutorial throughput (paired by round): ${pairedRatio('periscope', 'tutorial', (s) => s.rps).toFixed(2)}×`,
+      paceMs
+        ? `tutorial / periscope CPU a request (paired by round): ${pairedRatio('tutorial', 'periscope', (s) => s.cpuUsPerReq).toFixed(2)}×`
+        : `periscope / tutorial throughput (paired by round): ${pairedRatio('periscope', 'tutorial', (s) => s.rps).toFixed(2)}×`,
     );
+  if (paceMs) {
+    // Paced, every variant should deliver what bare does; one that falls short
+    // was saturated, and its CPU a request is a saturated figure.
+    const behind = rows.filter((r) => r.variant !== 'bare' && pairedRatio(r.variant, 'bare', (x) => x.rps) < 0.95);
+    lines.push(
+      '',
+      `paced: read the CPU columns (req/s is the offered load). ${behind.length ? `Did not keep up with the offered load (median < 0.95 of bare's req/s): ${behind.map((r) => r.variant).join(', ')}.` : 'Every variant kept up with the offered load.'}`,
+    );
+  }
   console.log(`\n${lines.join('\n')}`);
 
   mkdirSync(values.out as string, { recursive: true });
@@ -420,6 +457,7 @@ async function main() {
         duration,
         connections,
         together,
+        paceMs,
         cpus: cpus().length,
         readyMsByStart: Object.fromEntries(readyByVariant),
         samples,
