@@ -55,7 +55,7 @@ export const c10k: Scenario = {
     config: { shedding: { maxEventLoopDelayMs: 0 } },
     why:
       'load shedding on event-loop delay is off for c10k: 10,000 connections in a closed loop queue ~1 s of work by design, ' +
-      'and the default 100 ms threshold would answer most of them 503 — which is the point of shedding, not of this test ' +
+      'and the default 200 ms threshold would answer most of them 503 — which is the point of shedding, not of this test ' +
       '(run with --service-config default to see it)',
   },
   *plan(o) {
