@@ -9,6 +9,7 @@ import { RuntimeConfigError, RuntimeConfigStore } from './config/runtime-config.
 import { followRuntimeConfig } from './config/runtime-effects.js';
 import type { ServiceContext } from './context.js';
 import { HealthRegistry } from './health/registry.js';
+import { LISTEN_BACKLOG } from './http/server-options.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { installShutdown } from './lifecycle/shutdown.js';
 import { createLogger, flushLogs } from './logging/logger.js';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
 
   // Admin first: /livez and /readyz (503, "starting") answer while the app warms up.
   await admin.listen({ port: env.ADMIN_PORT, host: env.HOST });
-  await app.listen({ port: env.PORT, host: env.HOST });
+  await app.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG });
   ctx.lifecycle.markReady();
   // Modules that are not needed to serve the first request load after it.
   setImmediate(() => {

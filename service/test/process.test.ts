@@ -1,7 +1,9 @@
 // The real process (the production bundle, as `npm start` runs it), real signals.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LISTEN_BACKLOG } from '../src/http/server-options.js';
 import { type RunningService, startService, waitFor } from './helpers/service-process.js';
 
 let svc: RunningService | undefined;
@@ -144,5 +146,17 @@ describe('start-up configuration errors', () => {
     svc = await startService({ env: { CONFIG_FILE: '/nonexistent/periscope.json' }, waitReady: false });
     expect((await svc.exited).code).toBe(1);
     expect(svc.stderr()).toBe('periscope: /nonexistent/periscope.json: cannot read: ENOENT\n');
+  });
+});
+
+describe('accept queue', () => {
+  it('listens with the larger backlog (what the kernel allows of it), so a burst of connections is not dropped', async () => {
+    svc = await startService();
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    // For a listening socket, ss reports the backlog as Send-Q.
+    const out = execFileSync('ss', ['-ltnH', `sport = :${svc.port}`], { encoding: 'utf8' });
+    const [, , sendQ] = out.trim().split(/\s+/);
+    expect(Number(sendQ)).toBe(Math.min(LISTEN_BACKLOG, somaxconn));
+    expect(Number(sendQ)).toBeGreaterThan(511); // Node's default, which the spike scenario overflowed
   });
 });

@@ -63,6 +63,19 @@ export function serverOptions(env: Pick<Env, 'KEEP_ALIVE_TIMEOUT_MS' | 'TRUST_PR
   };
 }
 
+/**
+ * The app server's accept queue: connections the kernel has completed and the
+ * event loop has not accepted yet. Node's default (511) overflows when a busy
+ * loop meets a burst of new connections — clients reconnecting after a pod
+ * restart, or the load tool's `spike` (2,000 at once): the kernel drops the
+ * handshake, and the client retries after 1, 3, 7 s. In 4 spike runs the one
+ * that overflowed (509 TcpExtListenOverflows) had 207 requests past the
+ * generator's 10 s timeout; the others had none (docs/load-testing.md). The
+ * kernel caps it at net.core.somaxconn (4096 by default since Linux 5.4, and a
+ * per-pod sysctl in Kubernetes).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Limits Fastify has no option for; applied to the Node server before listen. */
 export function tuneHttpServer(server: Server): void {
   // Parse at most 100 header lines (Node's default is 2000); the rest are dropped.
