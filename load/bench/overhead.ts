@@ -281,18 +281,18 @@ async function main() {
   });
   // The image's compile cache (Dockerfile), filled the way the image build fills it.
   const compileCache = mkdtempSync(join(tmpdir(), 'periscope-bench-compile-cache-'));
+  // --pace-ms: wrk calls the script's delay() before each request a connection sends after its first.
+  const paceDir = paceMs > 0 ? mkdtempSync(join(tmpdir(), 'periscope-bench-pace-')) : undefined;
+  const paceScript = paceDir && join(paceDir, 'pace.lua');
+  if (paceScript) writeFileSync(paceScript, `function delay() return ${paceMs} end\n`);
   const cleanUp = () => {
     sink.kill('SIGTERM');
     rmSync(compileCache, { recursive: true, force: true });
+    if (paceDir) rmSync(paceDir, { recursive: true, force: true });
   };
   // Also when a variant fails to start and main's catch exits the process.
   process.once('exit', cleanUp);
   execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
-  // wrk calls delay() before each request a connection sends after its first.
-  const paceDir = mkdtempSync(join(tmpdir(), 'periscope-bench-pace-'));
-  process.once('exit', () => rmSync(paceDir, { recursive: true, force: true }));
-  const paceScript = paceMs > 0 ? join(paceDir, 'pace.lua') : undefined;
-  if (paceScript) writeFileSync(paceScript, `function delay() return ${paceMs} end\n`);
   const all = variants(`http://127.0.0.1:${sinkPort}`, compileCache);
   // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}';
   // an env value "$OTLP_SINK" becomes this run's span sink (its port is picked at run time).
@@ -438,7 +438,7 @@ async function main() {
   if (paceMs) {
     // Paced, every variant should deliver what bare does; one that falls short
     // was saturated, and its CPU a request is a saturated figure.
-    const behind = rows.filter((r) => r.variant !== 'bare' && pairedRatio(r.variant, 'bare', (x) => x.rps) < 0.95);
+    const behind = rows.filter((r) => r.variant !== 'bare' && r.ratio < 0.95);
     lines.push(
       '',
       `paced: read the CPU columns (req/s is the offered load). ${behind.length ? `Did not keep up with the offered load (median < 0.95 of bare's req/s): ${behind.map((r) => r.variant).join(', ')}.` : 'Every variant kept up with the offered load.'}`,

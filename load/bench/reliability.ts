@@ -67,12 +67,26 @@ async function stop(i: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<nu
   return code;
 }
 
-/** Cumulative bucket counts of the service's own latency histogram for 200s of the route. */
-async function serverBuckets(admin: string): Promise<Array<[number, number]>> {
+interface RouteSnapshot {
+  /** Cumulative bucket counts of the service's own latency histogram for 200s of the route. */
+  buckets: Array<[number, number]>;
+  /** Requests the service has answered on the route, any status (the histogram's counts). */
+  answered: number;
+}
+
+/** One scrape of the service's own histogram for the overload route. */
+async function routeSnapshot(admin: string): Promise<RouteSnapshot> {
   const m = await (await fetch(`${admin}/metrics`)).text();
-  const re =
+  const buckets =
     /^http_server_request_duration_seconds_bucket\{http_request_method="GET",http_route="\/api\/report",http_response_status_code="200",le="([^"]+)"\} (\S+)$/gm;
-  return [...m.matchAll(re)].map((x) => [x[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(x[1]), Number(x[2])]);
+  const counts = /^http_server_request_duration_seconds_count\{[^}]*http_route="\/api\/report"[^}]*\} (\S+)$/gm;
+  return {
+    buckets: [...m.matchAll(buckets)].map((x) => [
+      x[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(x[1]),
+      Number(x[2]),
+    ]),
+    answered: [...m.matchAll(counts)].reduce((sum, x) => sum + Number(x[1]), 0),
+  };
 }
 
 /** histogram_quantile() over the difference of two bucket snapshots (ms). */
@@ -91,13 +105,6 @@ function serverQuantile(before: Array<[number, number]>, after: Array<[number, n
     prevCount = count;
   }
   return Number.NaN;
-}
-
-/** App requests the service has answered on the overload route, any status (its own histogram's count). */
-async function serverRequests(admin: string): Promise<number> {
-  const m = await (await fetch(`${admin}/metrics`)).text();
-  const re = /^http_server_request_duration_seconds_count\{[^}]*http_route="\/api\/report"[^}]*\} (\S+)$/gm;
-  return [...m.matchAll(re)].reduce((sum, x) => sum + Number(x[1]), 0);
 }
 
 function countBy(keys: string[]): Record<string, number> {
@@ -179,8 +186,7 @@ async function overload(node: string, factor: number, seconds: number) {
         elu: g('nodejs_eventloop_utilization_ratio'),
       });
     }, 1000);
-    const bucketsBefore = await serverBuckets(svc.admin);
-    const reachedBefore = await serverRequests(svc.admin);
+    const before = await routeSnapshot(svc.admin);
     const loadStart = performance.now();
     // Enough connections that requests wait at the server, not in this client.
     const outcomes = await openLoop({
@@ -194,8 +200,7 @@ async function overload(node: string, factor: number, seconds: number) {
     // when requests queue (in the service's sockets, or in this client's pool
     // waiting for a connection), so the run's real length is reported too.
     const lastAnswerSeconds = (performance.now() - loadStart) / 1000;
-    const bucketsAfter = await serverBuckets(svc.admin);
-    const reachedService = (await serverRequests(svc.admin)) - reachedBefore;
+    const after = await routeSnapshot(svc.admin);
     const stoppedAt = performance.now();
     // Recovery: five normal answers in a row (200, under 3× the unloaded p50).
     let streak = 0;
@@ -218,27 +223,25 @@ async function overload(node: string, factor: number, seconds: number) {
       .map((m) => `${m[1]}=${m[2]}`);
     // Each start of shedding is logged once (resilience/load-shedding.ts).
     const shedEpisodes = svc.logs.filter((l) => l.includes('"load shedding started')).length;
+    const lags = seen
+      .map((x) => x.lagMeanMs)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     return {
       capacityRps: cap.rps,
       unloadedP50Ms: cap.p50,
       offeredRps: rate,
       ...summarize(outcomes),
       clientErrors: countBy(outcomes.filter((o) => o.error).map((o) => o.error as string)),
-      reachedService,
+      reachedService: after.answered - before.answered,
       lastAnswerSeconds,
       shedEpisodes,
       shedReasons: shedCounted,
-      serverP50Ms: serverQuantile(bucketsBefore, bucketsAfter, 0.5),
-      serverP99Ms: serverQuantile(bucketsBefore, bucketsAfter, 0.99),
-      maxEventLoopLagMeanMs: Math.max(...seen.map((x) => x.lagMeanMs).filter(Number.isFinite)),
+      serverP50Ms: serverQuantile(before.buckets, after.buckets, 0.5),
+      serverP99Ms: serverQuantile(before.buckets, after.buckets, 0.99),
+      maxEventLoopLagMeanMs: lags.at(-1) ?? Number.NaN,
       // The steady state, which the worst (often the first seconds) hides.
-      medianEventLoopLagMeanMs: percentile(
-        seen
-          .map((x) => x.lagMeanMs)
-          .filter(Number.isFinite)
-          .sort((a, b) => a - b),
-        0.5,
-      ),
+      medianEventLoopLagMeanMs: percentile(lags, 0.5),
       maxElu: Math.max(...seen.map((x) => x.elu).filter(Number.isFinite)),
       peakRssMb: peakRssMb(svc.proc.pid as number),
       recoverySeconds: recoveredMs / 1000,
