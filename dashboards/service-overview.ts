@@ -205,10 +205,13 @@ export function serviceOverview() {
       )
       .withPanel(
         timeseries({
-          title: 'Active requests by pod',
+          title: 'Active requests by pod, and the admission limit',
           description:
-            'Requests in flight (http_server_active_requests). Rising with flat throughput means requests are waiting: on the event loop or on a dependency.',
-          queries: [query(`sum by (pod) (http_server_active_requests${sel(PODS)})`, '{{pod}}')],
+            'Requests in flight (http_server_active_requests). Rising with flat throughput means requests are waiting: on the event loop or on a dependency. The "limit" series: the in-flight count at which admission control holds connections (http_server_admission_limit): admission.maxInFlight, lowered while connections are held and the event loop is queueing (resilience/adaptive-limit.ts).',
+          queries: [
+            query(`sum by (pod) (http_server_active_requests${sel(PODS)})`, '{{pod}}'),
+            query(`max by (pod) (http_server_admission_limit${sel(PODS)})`, '{{pod}} limit'),
+          ],
           min: 0,
         }),
       )

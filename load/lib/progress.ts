@@ -33,7 +33,9 @@ export function formatProgress(
       server.lagP99Ms !== null ? `lag p99 ${msText(server.lagP99Ms)} ms` : null,
       server.rssBytes !== null ? `RSS ${n(server.rssBytes / 1048576)} MB` : null,
       server.activeRequests !== null ? `active ${n(server.activeRequests)}` : null,
-      server.heldConnections ? `held ${n(server.heldConnections)}` : null,
+      server.heldConnections
+        ? `held ${n(server.heldConnections)}${server.admissionLimit ? ` at ${n(server.admissionLimit)}` : ''}`
+        : null,
     ].filter(Boolean);
     if (s.length) parts.push(`server: ${s.join(' ')}`);
   }

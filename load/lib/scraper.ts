@@ -73,6 +73,7 @@ export function toServerSample(
       rssBytes: sumOf(samples, 'process_resident_memory_bytes'),
       activeRequests: sumOf(samples, 'http_server_active_requests'),
       heldConnections: sumOf(samples, 'http_server_held_connections'),
+      admissionLimit: sumOf(samples, 'http_server_admission_limit'),
       cpu: round(rate(counters.cpu, prev?.cpu ?? null, dt), 4),
       gcShare: round(rate(counters.gc, prev?.gc ?? null, dt), 4),
       openFds: sumOf(samples, 'process_open_fds'),

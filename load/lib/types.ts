@@ -124,6 +124,8 @@ export interface ServerSample {
   activeRequests: number | null;
   /** Keep-alive connections the service's admission control is not reading (its next request waits in the kernel). */
   heldConnections: number | null;
+  /** The in-flight limit admission control holds connections at (adapted while it holds; 0 = off). */
+  admissionLimit: number | null;
   /** Process CPU time per second of wall time (1 = one core busy). */
   cpu: number | null;
   /** Share of wall time spent in garbage collection (rate of nodejs_gc_duration_seconds_sum, all kinds). */

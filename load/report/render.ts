@@ -229,7 +229,7 @@ function serverCharts(r: LoadResult): string[] {
     }),
     lineChart({
       id: 'active',
-      title: 'Server: requests in flight, held connections and open file descriptors',
+      title: 'Server: requests in flight, held connections, admission limit and open file descriptors',
       unit: 'count',
       xLabel: 's',
       maxGapS: 3,
@@ -240,6 +240,8 @@ function serverCharts(r: LoadResult): string[] {
         { name: 'active requests', color: C.red, points: pts((x) => x.activeRequests) },
         // Admission control: connections whose next request waits unread (service/src/resilience/admission-control.ts).
         { name: 'held connections', color: C.orange, points: pts((x) => x.heldConnections ?? null) },
+        // The limit they are held at: maxInFlight, lowered while it holds and the loop queues (adaptive-limit.ts).
+        { name: 'admission limit', color: C.purple, dashed: true, points: pts((x) => x.admissionLimit ?? null) },
         { name: 'open fds', color: C.grey, dashed: true, points: pts((x) => x.openFds) },
       ],
     }),

@@ -17,12 +17,13 @@ process_resident_memory_bytes 1.2e8
 nodejs_gc_duration_seconds_sum{kind="minor"} 0.5
 nodejs_gc_duration_seconds_sum{kind="major"} 0.25
 http_server_held_connections 3
+http_server_admission_limit 420
 `;
 
 describe('parsePrometheusText', () => {
   it('reads names, labels with escapes, special floats and timestamps', () => {
     const s = parsePrometheusText(TEXT);
-    expect(s).toHaveLength(13);
+    expect(s).toHaveLength(14);
     expect(s[0]).toEqual({ name: 'http_server_active_requests', labels: {}, value: 7 });
     expect(s[2]?.labels.http_route).toBe('/api/sleep');
     expect(s[2]?.value).toBe(300);
@@ -55,6 +56,7 @@ describe('toServerSample', () => {
     expect(first.sample.elu).toBeNull(); // no previous scrape yet
     expect(first.sample.activeRequests).toBe(7);
     expect(first.sample.heldConnections).toBe(3);
+    expect(first.sample.admissionLimit).toBe(420);
     expect(first.sample.lagP99Ms).toBe(40);
     const next = TEXT.replace('active_seconds_total 10.5', 'active_seconds_total 11.25')
       .replace('process_cpu_seconds_total 4', 'process_cpu_seconds_total 4.5')

@@ -83,6 +83,7 @@ describe('smoke against the real service', () => {
       'heapUsedBytes',
       'activeRequests',
       'heldConnections',
+      'admissionLimit',
       'openFds',
       'eluGauge',
     ] as const) {

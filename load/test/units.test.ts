@@ -246,6 +246,7 @@ describe('server side of a phase', () => {
     rssBytes: null,
     activeRequests: null,
     heldConnections: null,
+    admissionLimit: null,
     cpu,
     gcShare: null,
     openFds: null,

@@ -273,16 +273,22 @@ describe('admission control in the app', () => {
     built = undefined;
   });
 
-  it('is on by default (1,000 in flight), configurable, and exports its gauge and counter', async () => {
+  it('is on by default (1,000 in flight, adapting at 10 ms), configurable, and exports its gauges and counter', async () => {
     const rc = new RuntimeConfigStore(parseRuntimeConfig('{}', 'test'), 'test');
-    expect(rc.current.admission.maxInFlight).toBe(1000);
-    rc.replace(parseRuntimeConfig('{"admission":{"maxInFlight":0}}', 'x'), 'x');
-    expect(rc.current.admission.maxInFlight).toBe(0);
+    expect(rc.current.admission).toEqual({ maxInFlight: 1000, targetEventLoopDelayMs: 10 });
     expect(() => parseRuntimeConfig('{"admission":{"maxInFlight":-1}}', 'bad')).toThrow(/maxInFlight/);
+    expect(() => parseRuntimeConfig('{"admission":{"targetEventLoopDelayMs":-1}}', 'bad')).toThrow(
+      /targetEventLoopDelayMs/,
+    );
     built = await build({ runtimeConfig: rc });
-    const metrics = (await built.admin.inject({ url: '/metrics' })).body;
+    let metrics = (await built.admin.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/^http_server_held_connections 0$/m);
     expect(metrics).toMatch(/^http_server_connection_holds_total 0$/m);
+    expect(metrics).toMatch(/^http_server_admission_limit 1000$/m);
+    // The gauge follows a reload of the limit.
+    rc.replace(parseRuntimeConfig('{"admission":{"maxInFlight":0}}', 'x'), 'x');
+    metrics = (await built.admin.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^http_server_admission_limit 0$/m);
   });
 
   it("holds the app server's connections at the configured limit, and every request is answered", async () => {

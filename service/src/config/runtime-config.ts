@@ -64,12 +64,16 @@ export const RuntimeConfigSchema = {
     },
     // Admission control (resilience/admission-control.ts): app requests in the
     // process at once before keep-alive connections wait to be read; 0 = off.
+    // While connections wait, the limit is lowered as long as the event loop's
+    // queueing delay is above targetEventLoopDelayMs (resilience/adaptive-limit.ts);
+    // 0 keeps it at maxInFlight.
     admission: {
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
         maxInFlight: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1000 },
+        targetEventLoopDelayMs: { type: 'integer', minimum: 0, maximum: 1000, default: 10 },
       },
     },
     // Free-form on/off switches for the application's own code paths.
@@ -93,7 +97,7 @@ export interface RuntimeConfig {
     maxRssBytes: number;
     retryAfterSeconds: number;
   };
-  admission: { maxInFlight: number };
+  admission: { maxInFlight: number; targetEventLoopDelayMs: number };
   features: Record<string, boolean>;
 }
 
@@ -112,7 +116,7 @@ export const DEFAULT_RUNTIME_CONFIG: RuntimeConfig = deepFreeze({
     maxRssBytes: 0,
     retryAfterSeconds: 2,
   },
-  admission: { maxInFlight: 1000 },
+  admission: { maxInFlight: 1000, targetEventLoopDelayMs: 10 },
   features: {},
 });
 

@@ -14,7 +14,9 @@
 //
 // Below the limit it costs one call per response and no state of its own: it
 // reads the in-flight count the app's request telemetry keeps anyway, which
-// also tells it when a response closes (app.ts).
+// also tells it when a response closes (app.ts). While it holds connections,
+// the limit adapts: lowered as long as the event loop queues work anyway
+// (adaptive-limit.ts).
 // Load shedding (load-shedding.ts) still answers 503 when the event loop
 // itself falls behind; this only decides when a connection is read next.
 import type { ServerResponse } from 'node:http';
@@ -23,6 +25,7 @@ import fp from 'fastify-plugin';
 import type { RuntimeConfigStore } from '../config/runtime-config.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { ServiceMetrics } from '../telemetry/metrics/registry.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
 
 const kHeld = Symbol('periscope.admission.held');
 const kGuarded = Symbol('periscope.admission.guarded');
@@ -182,16 +185,30 @@ export default fp<{ admission: AdmissionControl; lifecycle: Lifecycle }>(
 );
 
 /**
- * The app server's admission control: its limit from the runtime config, its
- * in-flight count the request telemetry's (http_server_active_requests), its
- * activity in the metrics. The telemetry calls requestFinished (app.ts).
+ * The app server's admission control: its limit from the runtime config
+ * (admission.maxInFlight, adapted while connections are held:
+ * adaptive-limit.ts), its in-flight count the request telemetry's
+ * (http_server_active_requests), its activity in the metrics. The telemetry
+ * calls requestFinished (app.ts).
  */
 export function appAdmissionControl(runtimeConfig: RuntimeConfigStore, metrics: ServiceMetrics): AdmissionControl {
   const { active, resilience } = metrics;
-  return new AdmissionControl({
-    maxInFlight: () => runtimeConfig.current.admission.maxInFlight,
+  const limit = new AdaptiveLimit({
+    cap: () => runtimeConfig.current.admission.maxInFlight,
+    targetDelayMs: () => runtimeConfig.current.admission.targetEventLoopDelayMs,
+    holding: () => admission.held > 0,
+    onChange: (n) => resilience.admissionLimit.set(n),
+  });
+  const admission: AdmissionControl = new AdmissionControl({
+    maxInFlight: () => limit.limit,
     inFlight: () => active.requests,
-    onHold: () => resilience.connectionHolds.inc(),
+    onHold: () => {
+      limit.held();
+      resilience.connectionHolds.inc();
+    },
     onHeldChange: (held) => resilience.heldConnections.set(held),
   });
+  resilience.admissionLimit.set(limit.limit);
+  runtimeConfig.onChange(() => resilience.admissionLimit.set(limit.limit));
+  return admission;
 }

@@ -92,6 +92,14 @@ export const M = {
     labels: [],
     source: 'service',
   }),
+  admissionLimit: def({
+    name: 'http_server_admission_limit',
+    type: 'gauge',
+    unit: '{request}',
+    help: 'Requests in flight at which admission control holds connections: admission.maxInFlight, lowered while connections are held and the event loop is queueing (0 = off).',
+    labels: [],
+    source: 'service',
+  }),
   connectionHolds: def({
     name: 'http_server_connection_holds_total',
     type: 'counter',

@@ -10,6 +10,7 @@ import { LabeledHistogram } from './histogram.js';
 export interface ResilienceMetrics {
   shed: Counter<'reason'>;
   heldConnections: Gauge;
+  admissionLimit: Gauge;
   connectionHolds: Counter;
   rateLimited: Counter<'http_route'>;
   deadlineExceeded: Counter<'http_route'>;
@@ -93,6 +94,7 @@ export function createMetrics(): ServiceMetrics {
   const resilience: ResilienceMetrics = {
     shed: counterFrom(M.shedRequests, registry),
     heldConnections: gaugeFrom(M.heldConnections, registry),
+    admissionLimit: gaugeFrom(M.admissionLimit, registry),
     connectionHolds: counterFrom(M.connectionHolds, registry),
     rateLimited: counterFrom(M.rateLimitedRequests, registry),
     deadlineExceeded: counterFrom(M.deadlineExceeded, registry),
