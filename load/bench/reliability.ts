@@ -173,8 +173,9 @@ async function overload(node: string, factor: number, seconds: number) {
     const rate = Math.round(cap.rps * factor);
     console.log(`overload: ${rate} req/s (${factor}×) open-loop for ${seconds} s ...`);
     const origin = svc.origin;
-    // What the server saw, once a second: event-loop delay and utilization.
-    const seen: Array<{ lagMeanMs: number; elu: number }> = [];
+    // What the server saw, once a second: event-loop delay and utilization,
+    // and whether admission control held connections (and at what limit).
+    const seen: Array<{ lagMeanMs: number; elu: number; held: number; limit: number }> = [];
     const sampler = setInterval(async () => {
       const m = await fetch(`${svc.admin}/metrics`).then(
         (r) => r.text(),
@@ -184,6 +185,8 @@ async function overload(node: string, factor: number, seconds: number) {
       seen.push({
         lagMeanMs: g('nodejs_eventloop_lag_mean_seconds') * 1000,
         elu: g('nodejs_eventloop_utilization_ratio'),
+        held: g('http_server_held_connections'),
+        limit: g('http_server_admission_limit'),
       });
     }, 1000);
     const before = await routeSnapshot(svc.admin);
@@ -243,6 +246,8 @@ async function overload(node: string, factor: number, seconds: number) {
       // The steady state, which the worst (often the first seconds) hides.
       medianEventLoopLagMeanMs: percentile(lags, 0.5),
       maxElu: Math.max(...seen.map((x) => x.elu).filter(Number.isFinite)),
+      maxHeldConnections: Math.max(0, ...seen.map((x) => x.held).filter(Number.isFinite)),
+      minAdmissionLimit: Math.min(...seen.map((x) => x.limit).filter(Number.isFinite)),
       peakRssMb: peakRssMb(svc.proc.pid as number),
       recoverySeconds: recoveredMs / 1000,
     };
@@ -389,6 +394,7 @@ async function main() {
     `| accepted p50 / p99, the service's own histogram (in the service) | ${over.serverP50Ms.toFixed(1)} ms / ${over.serverP99Ms.toFixed(1)} ms |`,
     `| peak RSS | ${over.peakRssMb.toFixed(0)} MB |`,
     `| event-loop delay (mean per scrape; shedding compares the same mean over 1 s), median / worst; worst ELU | ${over.medianEventLoopLagMeanMs.toFixed(0)} ms / ${over.maxEventLoopLagMeanMs.toFixed(0)} ms; ${over.maxElu.toFixed(2)} |`,
+    `| connections held by admission control (most at once); lowest admission limit | ${over.maxHeldConnections} of 1,024; ${over.minAdmissionLimit} |`,
     `| recovery after the load stops | ${over.recoverySeconds.toFixed(1)} s |`,
     '',
     '| worker pool saturated (16 submitters, 8 s) | value |',
