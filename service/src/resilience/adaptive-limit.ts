@@ -10,8 +10,8 @@
 // process held ~1,000 requests where ~200 keep its core busy, and GC took
 // 14–16 % of its CPU (7–11 % adapted). Lowering the limit while the loop's own
 // queueing delay is above the target keeps about what the loop needs in the
-// process: throughput at 10,000 connections rose 8–13 % (docs/load-testing.md,
-// "The adaptive limit").
+// process: throughput at 10,000 connections rose 8–18 % in the interleaved
+// runs the host let through (docs/load-testing.md, "The adaptive limit").
 //
 // Why only then: below the limit nothing is held and a lower limit would
 // start holding (a pause and a resume per response, which cost more than the
