@@ -25,6 +25,8 @@ import { REPO_ROOT } from '../lib/service.js';
 import { closePools, type Outcome, openLoop, percentile } from './open-loop.js';
 
 const ROUTE = '/api/report?rows=2000';
+// The overload's client connections: enough that requests wait at the server, not in the client.
+const OVERLOAD_CONNECTIONS = 1024;
 
 interface Instance {
   proc: ChildProcess;
@@ -191,11 +193,10 @@ async function overload(node: string, factor: number, seconds: number) {
     }, 1000);
     const before = await routeSnapshot(svc.admin);
     const loadStart = performance.now();
-    // Enough connections that requests wait at the server, not in this client.
     const outcomes = await openLoop({
       rate,
       durationMs: seconds * 1000,
-      connectionsPerOrigin: 1024,
+      connectionsPerOrigin: OVERLOAD_CONNECTIONS,
       pick: () => ({ origin, path: ROUTE }),
     });
     clearInterval(sampler);
@@ -394,7 +395,7 @@ async function main() {
     `| accepted p50 / p99, the service's own histogram (in the service) | ${over.serverP50Ms.toFixed(1)} ms / ${over.serverP99Ms.toFixed(1)} ms |`,
     `| peak RSS | ${over.peakRssMb.toFixed(0)} MB |`,
     `| event-loop delay (mean per scrape; shedding compares the same mean over 1 s), median / worst; worst ELU | ${over.medianEventLoopLagMeanMs.toFixed(0)} ms / ${over.maxEventLoopLagMeanMs.toFixed(0)} ms; ${over.maxElu.toFixed(2)} |`,
-    `| connections held by admission control (most at once); lowest admission limit | ${over.maxHeldConnections} of 1,024; ${over.minAdmissionLimit} |`,
+    `| connections held by admission control (most at once); lowest admission limit | ${over.maxHeldConnections} of ${OVERLOAD_CONNECTIONS}; ${over.minAdmissionLimit} |`,
     `| recovery after the load stops | ${over.recoverySeconds.toFixed(1)} s |`,
     '',
     '| worker pool saturated (16 submitters, 8 s) | value |',

@@ -99,7 +99,9 @@ export class AdaptiveLimit {
 
   readonly #onStep = (): void => {
     this.step(this.#delaySinceStep());
-    if (this.#adapted >= this.#o.cap() && !this.#o.holding()) this.stop();
+    // Back at the cap with nothing held, or adapting switched off by a reload
+    // (the limit is then the cap, held or not): nothing left to adapt.
+    if (this.#adapted >= this.#o.cap() && (!this.#o.holding() || this.#o.targetDelayMs() <= 0)) this.stop();
   };
 
   /**
