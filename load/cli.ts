@@ -38,6 +38,7 @@ Options:
   --slo FILE            objectives (YAML/JSON; default load/slo.yaml); --no-slo for none
   --out DIR             result folder (default results/<scenario>-<time>)
   --node PATH           node binary for the local service (or LOAD_SERVICE_NODE)
+  --generator-node PATH node binary for the load generator (default: the one running this)
   --service-env K=V     extra environment for the local service (repeatable)
   --service-config FILE runtime config (CONFIG_FILE) for the local service; 'default' for none
                         (c10k and soak bring their own, printed when used)
@@ -93,6 +94,7 @@ export function parseCli(argv: string[]): { scenario: string; options: RunOption
       'no-slo': { type: 'boolean' },
       out: { type: 'string' },
       node: { type: 'string' },
+      'generator-node': { type: 'string' },
       'service-env': { type: 'string', multiple: true },
       'service-config': { type: 'string' },
       'service-memory': { type: 'string' },
@@ -130,6 +132,7 @@ export function parseCli(argv: string[]): { scenario: string; options: RunOption
     sloFile: values['no-slo'] ? null : values.slo,
     ...(values.out ? { outDir: values.out } : {}),
     ...(values.node ? { nodeBin: values.node } : {}),
+    ...(values['generator-node'] ? { generatorNodeBin: values['generator-node'] } : {}),
     serviceEnv: pairs('service-env', values['service-env'], '='),
     ...(values['service-config'] ? { serviceConfig: values['service-config'] } : {}),
     ...(values['service-memory'] ? { serviceMemoryBytes: parseMemoryLimit(values['service-memory']) } : {}),

@@ -1,12 +1,13 @@
 // npm run load:figures -- [--runs N] [--node PATH] [--service-memory Q] [--quiet-wait S] [--out DIR]
 //
 // The README's load figures, measured the way docs/load-testing.md says:
-// `steady` and `c10k`, N clean runs each (default 3) on the service's Node
-// (default: Node 24 from infra/tools/install-node24.sh). Each run starts
+// `steady` and `c10k`, N clean runs each (default 3) on the service's Node,
+// which runs the load generator too (default: Node 24 from
+// infra/tools/install-node24.sh). Each run starts
 // once the machine has been quiet for 5 s (or after --quiet-wait seconds);
 // a run during which other processes took more than 10% of the machine's
-// CPU is kept in figures.json but not counted, and repeated (up to 3N
-// attempts). Prints a Markdown table with median and spread.
+// CPU, or a c10k run whose two reference steps differ by more than 15%, is
+// kept in figures.json but not counted, and repeated (up to 3N attempts). Prints a Markdown table with median and spread.
 // --service-memory 512Mi runs the service under the chart's memory limit (a
 // memory cgroup, needs root), as a pod runs it.
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import { parseMemoryLimit } from './lib/memory-limit.js';
 import { runScenario } from './lib/run.js';
 import { REPO_ROOT } from './lib/service.js';
 import type { LoadResult } from './lib/types.js';
-import { GENERATOR_BOUND_CPU, pacedByGenerator } from './scenarios/c10k.js';
+import { GENERATOR_BOUND_CPU, pacedByGenerator, REFERENCE_DRIFT_LIMIT } from './scenarios/c10k.js';
 
 const { values } = parseArgs({
   options: {
@@ -86,6 +87,8 @@ interface Figures {
   baselineRps?: number;
   ratio?: number;
   ratioPerCore?: number | null;
+  /** c10k: how far its two reference steps differ, as a share of their mean (the machine's drift). */
+  referenceDrift?: number | null;
   /** The generator's CPU in the c10k reference step: near 1, it paced that step (see scenarios/c10k.ts). */
   baselineGeneratorCpu?: number | null;
   /** The same in the 10,000-connection step: near 1, the generator paced it and the ratio understates the service. */
@@ -113,6 +116,7 @@ function figures(r: LoadResult, run: number, busyBefore: number, report: string)
     f.baselineRps = Math.round(r.analysis.baseline.rps);
     f.ratio = r.analysis.ratio;
     f.ratioPerCore = r.analysis.perCore?.ratio ?? null;
+    f.referenceDrift = r.analysis.referenceDrift;
     f.baselineGeneratorCpu = r.analysis.baselineGeneratorCpu;
     f.fullGeneratorCpu = r.analysis.fullGeneratorCpu;
   }
@@ -121,7 +125,20 @@ function figures(r: LoadResult, run: number, busyBefore: number, report: string)
 
 /** A run is clean when other processes took at most this share of the machine's CPU during it. */
 const CLEAN_OTHER_CPU = 0.1;
-const clean = (f: Figures) => f.otherCpuShare !== null && f.otherCpuShare <= CLEAN_OTHER_CPU;
+/**
+ * Why a run is not counted, or null when it is: other processes were busy, or
+ * (c10k) its two reference steps differ by more than REFERENCE_DRIFT_LIMIT,
+ * i.e. the machine's speed moved during the run. Neither test reads the
+ * 10,000-connection step: runs are not chosen by their ratio.
+ */
+function noisy(f: Figures): string | null {
+  if (f.otherCpuShare === null || f.otherCpuShare > CLEAN_OTHER_CPU)
+    return `other processes took ${Math.round((f.otherCpuShare ?? 1) * 100)}% of the CPU`;
+  if (f.referenceDrift != null && f.referenceDrift > REFERENCE_DRIFT_LIMIT)
+    return `its reference steps differ by ${Math.round(f.referenceDrift * 100)}%: the machine's speed moved`;
+  return null;
+}
+const clean = (f: Figures) => noisy(f) === null;
 
 const all: Figures[] = [];
 for (const scenario of ['steady', 'c10k']) {
@@ -136,6 +153,8 @@ for (const scenario of ['steady', 'c10k']) {
     );
     const { result, files } = await runScenario(scenario, {
       nodeBin,
+      // The generator on Node 24 as well: ~25 % less CPU a response than on Node 20 here.
+      generatorNodeBin: nodeBin,
       outDir: join(out, `${scenario}-${attempt}`),
       sloFile: null,
       ...(serviceMemoryBytes ? { serviceMemoryBytes } : {}),
@@ -143,10 +162,8 @@ for (const scenario of ['steady', 'c10k']) {
     });
     const f = figures(result, attempt, quiet.busy, files.html);
     all.push(f);
-    if (!clean(f))
-      process.stdout.write(
-        `(not counted: other processes took ${Math.round((f.otherCpuShare ?? 1) * 100)}% of the CPU)\n`,
-      );
+    const why = noisy(f);
+    if (why) process.stdout.write(`(not counted: ${why})\n`);
   }
 }
 writeFileSync(join(out, 'figures.json'), `${JSON.stringify({ node: nodeBin, runs: all }, null, 2)}\n`);
@@ -200,9 +217,10 @@ if (c10k.length) {
     const xs = c10k.map(pick).filter((x): x is number => typeof x === 'number');
     return xs.length ? `${Math.round(Math.min(...xs) * 100)}–${Math.round(Math.max(...xs) * 100)}%` : 'n/a';
   };
+  const drifted = all.filter((f) => f.scenario === 'c10k' && (f.referenceDrift ?? 0) > REFERENCE_DRIFT_LIMIT);
   lines.push(
     '',
-    `c10k 1,000-connection reference: ${cell(c10k.map((f) => f.baselineRps ?? 0))} req/s` +
+    `c10k 1,000-connection reference (mean of the steps before and after): ${cell(c10k.map((f) => f.baselineRps ?? 0))} req/s` +
       (paced
         ? `; in ${paced} of ${c10k.length} runs the load generator paced that step (its core ≥ ${GENERATOR_BOUND_CPU * 100}% busy), so their 10k/1k ratio flatters the service.`
         : '.'),
@@ -210,6 +228,12 @@ if (c10k.length) {
       (pacedFull
         ? `; in ${pacedFull} of ${c10k.length} runs it paced the 10,000-connection step, so their 10k/1k ratio understates the service.`
         : '.'),
+    `c10k reference drift (|after − before| ÷ mean) in counted runs: ${cell(
+      c10k.map((f) => f.referenceDrift ?? 0),
+      2,
+    )}; not counted for drift over ${REFERENCE_DRIFT_LIMIT}: ${drifted.length} (their ratios: ${
+      drifted.map((f) => f.ratio?.toFixed(2)).join(', ') || 'none'
+    }).`,
   );
 }
 process.stdout.write(`\n${lines.join('\n')}\n\nfigures: ${join(out, 'figures.json')}\n`);

@@ -23,6 +23,7 @@
 //     sloFile       YAML/JSON objectives (default load/slo.yaml; null = no verdict)
 //     outDir        where result.json, report.html and service.log go (default results/<scenario>-<time>)
 //     nodeBin       node for a locally started service (default $LOAD_SERVICE_NODE or this node)
+//     generatorNodeBin  node for the load generator (default this node); load:figures gives it Node 24 too
 //     serviceEnv    extra environment for a locally started service
 //     serviceConfig CONFIG_FILE for a locally started service ('default' = none; default: the scenario's, if any)
 //     pin, serviceCpus, generatorCpus   CPU pinning (default: service CPU 0, generator CPU 1 with ≥ 2 cores;
@@ -85,6 +86,8 @@ export interface RunOptions {
   sloFile?: string | null;
   outDir?: string;
   nodeBin?: string;
+  /** Node binary for the load generator (default: the one running this). */
+  generatorNodeBin?: string;
   serviceEnv?: Record<string, string>;
   /** Runtime config file for a locally started service: a path, or 'default' for none (the service's defaults). */
   serviceConfig?: string;
@@ -234,6 +237,7 @@ export async function runScenario(name: string, options: RunOptions = {}): Promi
     let plannedS = scenario.maxDurationS(opts);
     const errors: string[] = [];
     generator = new Generator({
+      ...(options.generatorNodeBin ? { nodeBin: options.generatorNodeBin } : {}),
       prefix: [...prlimitPrefix(nofile, havePrlimit), ...tasksetPrefix(cpuPlan.generator)],
       onSample: (raw: RawSample) => {
         const { at, ...measured } = raw;

@@ -266,12 +266,15 @@ export interface SpikeAnalysis {
 
 export interface BaselineRatioAnalysis {
   kind: 'baseline-ratio';
-  baseline: { connections: number; rps: number };
+  /** rps: the mean of the reference steps before and after the full step (after: null when the run stopped first). */
+  baseline: { connections: number; rps: number; before: number; after: number | null };
   full: { connections: number; rps: number };
   ratio: number;
   /** The same ratio on responses per server CPU-second: what it would be with a core to itself. */
   perCore: { baseline: number; full: number; ratio: number } | null;
-  /** The load generator's mean CPU in the reference step (1 = its core full); near 1, it set the pace. */
+  /** |after − before| ÷ their mean: how far the machine's speed moved during the run (null: one reference). */
+  referenceDrift: number | null;
+  /** The load generator's mean CPU in the busier reference step (1 = its core full); near 1, it set the pace. */
   baselineGeneratorCpu: number | null;
   /** The same in the full (10,000-connection) step; near 1, the ratio understates the service. */
   fullGeneratorCpu: number | null;

@@ -64,10 +64,11 @@ describe('evaluateSlo', () => {
   it('checks scenario figures from the analysis', () => {
     const ratio = {
       kind: 'baseline-ratio' as const,
-      baseline: { connections: 1000, rps: 100 },
+      baseline: { connections: 1000, rps: 100, before: 100, after: null },
       full: { connections: 10_000, rps: 85 },
       ratio: 0.85,
       perCore: null,
+      referenceDrift: null,
       baselineGeneratorCpu: null,
       fullGeneratorCpu: null,
       verdict: '',

@@ -303,6 +303,32 @@ describe('c10k analysis', () => {
     expect(a && 'verdict' in a ? a.verdict : '').not.toMatch(/paced by the load generator/);
   });
 
+  it('takes the ratio against the mean of the references before and after, and flags a drifting machine', () => {
+    const run = (afterRps: number) =>
+      c10k.analyze?.({
+        options: {} as never,
+        phases: [...phases, step('after', 1000, afterRps, 13_000)],
+        client: [],
+        server: [],
+        runStart: 0,
+      });
+    const steady = run(9_000);
+    expect(steady).toMatchObject({
+      ratio: 1,
+      baseline: { rps: 9_500, before: 10_000, after: 9_000 },
+      perCore: { baseline: 12_500, ratio: 0.72 },
+      referenceDrift: 0.105,
+    });
+    const verdict = (a: typeof steady) => (a && 'verdict' in a ? a.verdict : '');
+    expect(verdict(steady)).toMatch(/mean of 10,000 req\/s before and 9,000 after/);
+    expect(verdict(steady)).not.toMatch(/speed changed/);
+    const drifted = run(6_000);
+    expect(drifted).toMatchObject({ ratio: 1.188, referenceDrift: 0.5 });
+    expect(verdict(drifted)).toMatch(/reference steps differ by 50%: the machine's speed changed/);
+    // Without the second reference (a run stopped early) the first one stands alone.
+    expect(analyze([])).toMatchObject({ ratio: 0.95, referenceDrift: null, baseline: { after: null } });
+  });
+
   it('says so when the load generator, not the service, paced the reference step', () => {
     // Warm-up seconds do not count.
     const a = analyze([

@@ -41,6 +41,12 @@ class ParkingServer {
     this.#parked.delete(path);
     res.end(path);
   }
+  /** Answers every parked request; returns how many there were. */
+  answerAll(): number {
+    const n = this.#parked.size;
+    for (const path of [...this.#parked.keys()]) this.answer(path);
+    return n;
+  }
   has(path: string): boolean {
     return this.arrived.includes(path);
   }
@@ -238,6 +244,44 @@ describe('admission control', () => {
     await waitFor(() => p.has('/t0'), 5_000);
     for (const path of ['/s1', '/s2', '/t0']) p.answer(path);
     expect(await held).toBe('/t0');
+  });
+
+  it('fills a raised limit while responses keep finishing', async () => {
+    // The production pattern: every response that finishes at the limit is
+    // one out, one in, hundreds of times between two sweeps. Those releases
+    // are read before the next sweep; counting them as still unread kept the
+    // sweep from ever filling a raised limit (the adaptive limit rising), and
+    // the requests in flight stayed where they were when holding began.
+    const limit = { value: 1 };
+    const s = await setup(limit, 6);
+    const { p, admission, c } = s;
+    let running = true;
+    const loops = c.map(async (x, i) => {
+      for (let seq = 0; running; seq++) await x.get(`/k${i}-${seq}`);
+    });
+    // The responder: answers whatever is parked every 2 ms and notes how many were.
+    const parkedSeen: number[] = [];
+    const responder = setInterval(() => parkedSeen.push(p.answerAll()), 2);
+    try {
+      await waitFor(() => admission.held >= 4, 5_000);
+      await sleep(200);
+      expect(Math.max(...parkedSeen.slice(-50))).toBe(1);
+      limit.value = 4;
+      parkedSeen.length = 0;
+      await sleep(400);
+      // Within a few sweeps (20 ms each) there are 4 in flight at once (or a
+      // little over: a released connection whose client has not sent its next
+      // request yet shows up in flight only later, here where the clients share
+      // the server's event loop).
+      expect(Math.max(...parkedSeen)).toBeGreaterThanOrEqual(4);
+    } finally {
+      running = false;
+      clearInterval(responder);
+      limit.value = 0;
+      const drain = setInterval(() => p.answerAll(), 2);
+      await Promise.all(loops);
+      clearInterval(drain);
+    }
   });
 
   it('does not hold a connection that closes after its response (Connection: close)', async () => {

@@ -7,8 +7,9 @@ import autocannon from 'autocannon';
 import { readFdLimits } from '../limits.js';
 import type { PhaseSpec, PhaseSummary, StepSpec } from '../types.js';
 import type { FromGenerator, RawSample, ToGenerator } from './protocol.js';
-import { holdingRequests, rampChunks } from './ramp.js';
+import { rampChunks } from './ramp.js';
 import { errorKind, Recorder } from './recorder.js';
+import { clientRequests } from './requests.js';
 
 function send(msg: FromGenerator): void {
   process.send?.(msg);
@@ -138,15 +139,7 @@ async function runStep(step: StepSpec): Promise<PhaseSummary[]> {
         duration: durationS,
         // A ramped phase's rate is shared out in proportion to each chunk's connections.
         ...(spec.rate ? { overallRate: Math.max(1, Math.round((spec.rate * connections) / spec.connections)) } : {}),
-        requests: (spec.hold
-          ? holdingRequests(spec.requests, spec.hold, Date.now(), spec.timeoutS)
-          : spec.requests
-        ).map((r) => ({
-          ...r,
-          method: r.method as 'GET',
-          ...(r.headers ? { headers: r.headers } : {}),
-          ...(r.body !== undefined ? { body: r.body } : {}),
-        })) as autocannon.Request[],
+        ...clientRequests(spec, Date.now()),
         timeout: spec.timeoutS,
       },
       (err, result) => {

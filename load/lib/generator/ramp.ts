@@ -36,12 +36,15 @@ export function rampChunks(
  * afterwards the phase's requests. Each chunk is held for `untilS` from its
  * own start, so the load arrives in the same half-second steps as the
  * connections did rather than as one burst of thousands of requests.
+ * `onRelease` is called on every request built after the release (a client
+ * then switches to prebuilt requests: requests.ts).
  */
 export function holdingRequests(
   requests: RequestSpec[],
   hold: { untilS: number; path: string },
   chunkStartMs: number,
   timeoutS: number,
+  onRelease?: () => void,
 ): Array<RequestSpec & { setupRequest: (req: RequestSpec) => RequestSpec }> {
   const release = chunkStartMs + hold.untilS * 1000;
   // A parked request must come back before autocannon's timeout would cut it.
@@ -50,7 +53,10 @@ export function holdingRequests(
     ...r,
     setupRequest: (req: RequestSpec) => {
       const left = release - Date.now();
-      if (left <= 0) return req;
+      if (left <= 0) {
+        onRelease?.();
+        return req;
+      }
       return { ...req, method: 'GET', path: `${hold.path}${Math.min(Math.ceil(left), cap)}`, body: '' };
     },
   }));

@@ -68,8 +68,13 @@ export class AdmissionControl {
   // A FIFO of held sockets: an array and a head index (shift() is O(n)).
   #held: Conn[] = [];
   #head = 0;
-  // Released since the last sweep: their requests may not have been read yet.
+  // Released in this turn of the event loop: their requests are read in its
+  // poll phase, and until then the in-flight count does not show them. Reset
+  // after the poll phase (setImmediate), not at the sweep: between two sweeps
+  // hundreds of one-out-one-in releases are read and answered, and counting
+  // them kept the sweep from ever filling a raised limit.
   #released = 0;
+  #readSoon: NodeJS.Immediate | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #stopped = false;
   readonly #o: Required<Pick<AdmissionControlOptions, 'sweepMs'>> & AdmissionControlOptions;
@@ -134,14 +139,19 @@ export class AdmissionControl {
 
   /**
    * Responses finishing release held connections one by one; this covers the
-   * case where none finish (the connections released last had nothing to
-   * send, say): whatever room there is goes to the longest-held.
+   * cases where that leaves room: none finish (the connections released last
+   * had nothing to send, say), or the limit was raised (adaptive-limit.ts).
+   * Whatever room there is goes to the longest-held.
    */
   readonly #onSweep = (): void => {
     const limit = this.#limit();
     const room = limit > 0 ? limit - this.#o.inFlight() - this.#released : Number.POSITIVE_INFINITY;
-    this.#released = 0;
     this.#resume(room);
+  };
+
+  readonly #onRead = (): void => {
+    this.#readSoon = undefined;
+    this.#released = 0;
   };
 
   #resume(n: number): void {
@@ -156,12 +166,12 @@ export class AdmissionControl {
       this.#released++;
       left--;
     }
+    if (this.#released > 0) this.#readSoon ??= setImmediate(this.#onRead);
     if (this.#head === this.#held.length) {
       this.#held = [];
       this.#head = 0;
       if (this.#sweep) clearInterval(this.#sweep);
       this.#sweep = undefined;
-      this.#released = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#held.length) {
       this.#held = this.#held.slice(this.#head);
       this.#head = 0;
