@@ -7,7 +7,8 @@
 // once the machine has been quiet for 5 s (or after --quiet-wait seconds);
 // a run during which other processes took more than 10% of the machine's
 // CPU, or a c10k run whose two reference steps differ by more than 15%, is
-// kept in figures.json but not counted, and repeated (up to 3N attempts). Prints a Markdown table with median and spread.
+// kept in figures.json but not counted, and repeated (up to 3N attempts).
+// Prints a Markdown table with median and spread.
 // --service-memory 512Mi runs the service under the chart's memory limit (a
 // memory cgroup, needs root), as a pod runs it.
 import { execFileSync } from 'node:child_process';
@@ -125,6 +126,8 @@ function figures(r: LoadResult, run: number, busyBefore: number, report: string)
 
 /** A run is clean when other processes took at most this share of the machine's CPU during it. */
 const CLEAN_OTHER_CPU = 0.1;
+/** A c10k run whose reference steps differ by more than REFERENCE_DRIFT_LIMIT. */
+const drifted = (f: Figures) => f.referenceDrift != null && f.referenceDrift > REFERENCE_DRIFT_LIMIT;
 /**
  * Why a run is not counted, or null when it is: other processes were busy, or
  * (c10k) its two reference steps differ by more than REFERENCE_DRIFT_LIMIT,
@@ -134,8 +137,8 @@ const CLEAN_OTHER_CPU = 0.1;
 function noisy(f: Figures): string | null {
   if (f.otherCpuShare === null || f.otherCpuShare > CLEAN_OTHER_CPU)
     return `other processes took ${Math.round((f.otherCpuShare ?? 1) * 100)}% of the CPU`;
-  if (f.referenceDrift != null && f.referenceDrift > REFERENCE_DRIFT_LIMIT)
-    return `its reference steps differ by ${Math.round(f.referenceDrift * 100)}%: the machine's speed moved`;
+  if (drifted(f))
+    return `its reference steps differ by ${Math.round((f.referenceDrift ?? 0) * 100)}%: the machine's speed moved`;
   return null;
 }
 const clean = (f: Figures) => noisy(f) === null;
@@ -217,7 +220,7 @@ if (c10k.length) {
     const xs = c10k.map(pick).filter((x): x is number => typeof x === 'number');
     return xs.length ? `${Math.round(Math.min(...xs) * 100)}–${Math.round(Math.max(...xs) * 100)}%` : 'n/a';
   };
-  const drifted = all.filter((f) => f.scenario === 'c10k' && (f.referenceDrift ?? 0) > REFERENCE_DRIFT_LIMIT);
+  const driftedRuns = all.filter((f) => f.scenario === 'c10k' && drifted(f));
   lines.push(
     '',
     `c10k 1,000-connection reference (mean of the steps before and after): ${cell(c10k.map((f) => f.baselineRps ?? 0))} req/s` +
@@ -231,8 +234,8 @@ if (c10k.length) {
     `c10k reference drift (|after − before| ÷ mean) in counted runs: ${cell(
       c10k.map((f) => f.referenceDrift ?? 0),
       2,
-    )}; not counted for drift over ${REFERENCE_DRIFT_LIMIT}: ${drifted.length} (their ratios: ${
-      drifted.map((f) => f.ratio?.toFixed(2)).join(', ') || 'none'
+    )}; not counted for drift over ${REFERENCE_DRIFT_LIMIT}: ${driftedRuns.length} (their ratios: ${
+      driftedRuns.map((f) => f.ratio?.toFixed(2)).join(', ') || 'none'
     }).`,
   );
 }

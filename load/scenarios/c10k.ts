@@ -107,14 +107,16 @@ export const c10k: Scenario = {
   analyze({ phases, client }) {
     const full = phases.find((p) => p.step === 'full');
     const before = phases.find((p) => p.step === 'baseline');
-    const after = phases.find((p) => p.step === 'after');
+    if (!full || !before || before.rps === 0) return { kind: 'none' };
     // A run stopped early may have only the first reference.
-    const refs = [before, after].filter((p): p is PhaseSummary => p !== undefined && p.rps > 0);
-    if (!full || !before || refs.length === 0) return { kind: 'none' };
+    const found = phases.find((p) => p.step === 'after');
+    const after = found && found.rps > 0 ? found : undefined;
+    const refs = after ? [before, after] : [before];
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
     const round3 = (x: number) => Math.round(x * 1000) / 1000;
+    const count = (x: number) => Math.round(x).toLocaleString('en-US');
     const refRps = Math.round(mean(refs.map((r) => r.rps)) * 10) / 10;
-    const referenceDrift = after && refs.length === 2 ? round3(Math.abs(after.rps - before.rps) / refRps) : null;
+    const referenceDrift = after ? round3(Math.abs(after.rps - before.rps) / refRps) : null;
     const refGenerator = refs.map((r) => meanGeneratorCpu(client, r.step)).filter((x): x is number => x !== null);
     const baselineGeneratorCpu = refGenerator.length ? Math.max(...refGenerator) : null;
     const fullGeneratorCpu = meanGeneratorCpu(client, 'full');
@@ -123,19 +125,14 @@ export const c10k: Scenario = {
     const b = refCores.every((x) => x) ? Math.round(mean(refCores as number[])) : null;
     const f = full.server?.rpsPerCore;
     const perCore = b && f ? { baseline: b, full: f, ratio: round3(f / b) } : null;
-    const n = (x: number) => Math.round(x).toLocaleString('en-US');
-    const refText =
-      refs.length === 2
-        ? ` (the mean of ${n(before.rps)} req/s before and ${n(after?.rps ?? 0)} after)`
-        : ' (measured before only)';
+    const figure = `the ${count(before.connections)}-connection figure${
+      after
+        ? ` (the mean of ${count(before.rps)} req/s before and ${count(after.rps)} after)`
+        : ' (measured before only)'
+    }`;
     const analysis: BaselineRatioAnalysis = {
       kind: 'baseline-ratio',
-      baseline: {
-        connections: before.connections,
-        rps: refRps,
-        before: before.rps,
-        after: after && refs.length === 2 ? after.rps : null,
-      },
+      baseline: { connections: before.connections, rps: refRps, before: before.rps, after: after?.rps ?? null },
       full: { connections: full.connections, rps: full.rps },
       ratio,
       perCore,
@@ -144,16 +141,16 @@ export const c10k: Scenario = {
       fullGeneratorCpu,
       verdict:
         (ratio >= RATIO_TARGET
-          ? `throughput at ${full.connections.toLocaleString('en-US')} connections is ${ratio.toFixed(2)}× the ${before.connections.toLocaleString('en-US')}-connection figure${refText} (target ≥ ${RATIO_TARGET}): no collapse`
-          : `throughput at ${full.connections.toLocaleString('en-US')} connections fell to ${ratio.toFixed(2)}× the ${before.connections.toLocaleString('en-US')}-connection figure${refText} (target ≥ ${RATIO_TARGET})`) +
+          ? `throughput at ${count(full.connections)} connections is ${ratio.toFixed(2)}× ${figure} (target ≥ ${RATIO_TARGET}): no collapse`
+          : `throughput at ${count(full.connections)} connections fell to ${ratio.toFixed(2)}× ${figure} (target ≥ ${RATIO_TARGET})`) +
         (perCore
-          ? `; per server CPU-second ${perCore.full.toLocaleString('en-US')} vs ${perCore.baseline.toLocaleString('en-US')} responses (${perCore.ratio.toFixed(2)}×)`
+          ? `; per server CPU-second ${count(perCore.full)} vs ${count(perCore.baseline)} responses (${perCore.ratio.toFixed(2)}×)`
           : '') +
         (referenceDrift !== null && referenceDrift > REFERENCE_DRIFT_LIMIT
           ? `; the two reference steps differ by ${Math.round(referenceDrift * 100)}%: the machine's speed changed during the run, so this ratio says as much about the machine as about the service`
           : '') +
         pacedNote('a reference step', baselineGeneratorCpu, 'flatters') +
-        pacedNote(`the ${full.connections.toLocaleString('en-US')}-connection step`, fullGeneratorCpu, 'understates'),
+        pacedNote(`the ${count(full.connections)}-connection step`, fullGeneratorCpu, 'understates'),
     };
     return analysis;
   },
