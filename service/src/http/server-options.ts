@@ -37,11 +37,11 @@ export function serverOptions(env: Pick<Env, 'KEEP_ALIVE_TIMEOUT_MS' | 'TRUST_PR
     // enough for a 1 MiB body on a slow mobile link, not for a stalled upload.
     requestTimeout: 30_000,
     // Socket inactivity while a request is in progress: above the longest
-    // route deadline, so a handler that is legitimately waiting is not cut.
-    // Keep it non-zero for speed too: with Fastify's default of 0 this service
-    // took 22-31 % more CPU a request (three same-core A/B runs, 6-8 rounds
-    // each; CPU profiles put the extra in process.nextTick's own time), while
-    // bare Fastify with these same options did not change. Cause not found.
+    // route deadline, so a handler that is legitimately waiting is not cut,
+    // and a client that stops reading its response does not hold the socket
+    // and the unsent bytes forever. (An earlier build took 22-31 % more CPU a
+    // request with Fastify's default of 0, cause not found; on 2026-12-07 the
+    // two were within noise, README Performance.)
     connectionTimeout: 60_000,
     // 1 MiB bodies: the JSON examples need far less; raise per route, not here.
     bodyLimit: 1_048_576,
