@@ -89,6 +89,15 @@ describe('generator requests', () => {
     expect(opts.setupClient).toBeUndefined();
     const result = await autocannon({ url: origin, connections: 1, amount: 6, ...opts });
     expect(result.errors).toBe(0);
-    expect(seen).toEqual(['GET /a', 'POST /b', 'GET /a', 'POST /b', 'GET /a', 'POST /b']);
+    // Only this test's paths: requests the previous test's clients had already
+    // sent when autocannon returned can still reach the server now.
+    expect(seen.filter((s) => !s.endsWith('/real'))).toEqual([
+      'GET /a',
+      'POST /b',
+      'GET /a',
+      'POST /b',
+      'GET /a',
+      'POST /b',
+    ]);
   });
 });
