@@ -35,6 +35,12 @@
 // costs the kernel to deliver). Ratios of req/s then mean nothing; a variant
 // that could not keep up is named.
 //
+// Each exporting variant sends its spans to its own path on one OTLP sink
+// (load/bench/servers/otlp-sink.mjs); what arrived is printed per variant, and
+// a variant meant to export that sent nothing is named: its figures would
+// leave out the export. (load/test/overhead-bench.e2e.test.ts runs one short
+// round in CI.)
+//
 // exec → ready is the median of --starts separate cold starts per variant
 // (interleaved, nothing else running): one start is too noisy to report.
 // The service variants start with a compile cache filled first by
@@ -65,7 +71,8 @@ const NO_COMPILE_CACHE = 'periscope-nocache';
 const QUIET = { LOG_LEVEL: 'warn' };
 
 function variants(sinkUrl: string, compileCache: string): Record<string, Variant> {
-  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl };
+  // Each variant to its own path on the sink, which counts what arrives by path.
+  const otlp = (name: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: `${sinkUrl}/${name}` });
   // Every service variant starts with the image's compile cache (Dockerfile).
   const cache = { NODE_COMPILE_CACHE: compileCache };
   return {
@@ -74,19 +81,19 @@ function variants(sinkUrl: string, compileCache: string): Record<string, Variant
       name: 'periscope',
       describe: 'default profile: metrics + 10% traces (OTLP) + correlated logs',
       args: SERVICE,
-      env: { ...cache, ...otlp, LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp('periscope'), LOG_LEVEL: 'info' },
     },
     sampled100: {
       name: 'sampled100',
       describe: 'default profile, 100% sampled and exported',
       args: SERVICE,
-      env: { ...cache, ...otlp, OTEL_TRACES_SAMPLER_ARG: '1', LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp('sampled100'), OTEL_TRACES_SAMPLER_ARG: '1', LOG_LEVEL: 'info' },
     },
     accesslog: {
       name: 'accesslog',
       describe: 'default profile + ACCESS_LOG=all (a line per request)',
       args: SERVICE,
-      env: { ...cache, ...otlp, ACCESS_LOG: 'all', LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp('accesslog'), ACCESS_LOG: 'all', LOG_LEVEL: 'info' },
     },
     notracing: {
       name: 'notracing',
@@ -100,7 +107,7 @@ function variants(sinkUrl: string, compileCache: string): Record<string, Variant
       args: SERVICE,
       env: {
         ...cache,
-        ...otlp,
+        ...otlp('profiling'),
         LOG_LEVEL: 'info',
         PROFILING_ENABLED: 'true',
         PROFILING_TOKEN: 'bench-token-0123456789',
@@ -110,9 +117,33 @@ function variants(sinkUrl: string, compileCache: string): Record<string, Variant
       name: 'tutorial',
       describe: 'NodeSDK + getNodeAutoInstrumentations, OTLP',
       args: ['--import', join(SERVERS, 'tutorial-register.mjs'), join(SERVERS, 'tutorial.mjs')],
-      env: { ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
+      env: { ...otlp('tutorial'), OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
     },
   };
+}
+
+/** A variant configured to send spans somewhere (so the sink should hear from it). */
+const exportsSpans = (v: Variant) =>
+  v.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined &&
+  v.env.OTEL_SDK_DISABLED !== 'true' &&
+  v.env.OTEL_TRACES_EXPORTER !== 'none';
+
+type SinkCounts = Record<string, { batches: number; bytes: number }>;
+
+/** Stops the span sink and reads what it received, by variant. */
+async function stopSink(sink: ChildProcess): Promise<SinkCounts> {
+  let out = '';
+  sink.stdout?.on('data', (c) => {
+    out += c;
+  });
+  const exited = once(sink, 'exit');
+  sink.kill('SIGTERM');
+  await exited;
+  try {
+    return JSON.parse(out.trim().split('\n').pop() ?? '{}') as SinkCounts;
+  } catch {
+    return {};
+  }
 }
 
 /** CPU time (user + system) a process has used, in microseconds. */
@@ -286,7 +317,7 @@ async function main() {
   const paceScript = paceDir && join(paceDir, 'pace.lua');
   if (paceScript) writeFileSync(paceScript, `function delay() return ${paceMs} end\n`);
   const cleanUp = () => {
-    sink.kill('SIGTERM');
+    if (sink.exitCode === null) sink.kill('SIGTERM');
     rmSync(compileCache, { recursive: true, force: true });
     if (paceDir) rmSync(paceDir, { recursive: true, force: true });
   };
@@ -295,11 +326,14 @@ async function main() {
   execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
   const all = variants(`http://127.0.0.1:${sinkPort}`, compileCache);
   // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}';
-  // an env value "$OTLP_SINK" becomes this run's span sink (its port is picked at run time).
+  // an env value "$OTLP_SINK" becomes this run's span sink (its port is picked at run time; the path is the name).
   if (process.env.BENCH_EXTRA_VARIANTS) {
     for (const [name, v] of Object.entries(JSON.parse(process.env.BENCH_EXTRA_VARIANTS) as Record<string, Variant>)) {
       const env = Object.fromEntries(
-        Object.entries(v.env ?? {}).map(([k, x]) => [k, x === '$OTLP_SINK' ? `http://127.0.0.1:${sinkPort}` : x]),
+        Object.entries(v.env ?? {}).map(([k, x]) => [
+          k,
+          x === '$OTLP_SINK' ? `http://127.0.0.1:${sinkPort}/${name}` : x,
+        ]),
       );
       all[name] = { ...v, name, env };
     }
@@ -383,6 +417,8 @@ async function main() {
   } finally {
     await Promise.all(started.map(({ s }) => stop(s.proc)));
   }
+  // After the servers stopped: they flush their last spans on the way out.
+  const received = await stopSink(sink);
   cleanUp();
 
   // Ratios are paired: each variant against the reference (bare, tutorial)
@@ -417,8 +453,13 @@ async function main() {
       idleRssMb: median(mine.map((s) => s.idleRssMb)),
       rssMb: median(mine.map((s) => s.rssMb)),
       errors: mine.reduce((a, s) => a + s.errors, 0),
+      exportBatches: received[v.name]?.batches ?? 0,
+      exportBytes: received[v.name]?.bytes ?? 0,
     };
   });
+  // A variant meant to export that sent nothing measured a service that does
+  // not pay for its export (a broken endpoint, say): its figures mean little.
+  const silent = chosen.filter((v) => exportsSpans(v) && !received[v.name]?.batches).map((v) => v.name);
   const tutorial = rows.find((r) => r.variant === 'tutorial');
   const lines = [
     `| variant | what | req/s (median, min–max) | ratio to bare | CPU µs/req | CPU ratio | p99 ms | exec → ready ms | idle RSS MB | RSS after load MB |`,
@@ -444,6 +485,17 @@ async function main() {
       `paced: read the CPU columns (req/s is the offered load). ${behind.length ? `Did not keep up with the offered load (median < 0.95 of bare's req/s): ${behind.map((r) => r.variant).join(', ')}.` : 'Every variant kept up with the offered load.'}`,
     );
   }
+  const exporting = rows.filter((r) => r.exportBatches > 0);
+  if (exporting.length)
+    lines.push(
+      '',
+      `spans received by the OTLP sink: ${exporting.map((r) => `${r.variant} ${r.exportBatches} batches (${(r.exportBytes / 1e6).toFixed(1)} MB)`).join(', ')}`,
+    );
+  if (silent.length)
+    lines.push(
+      '',
+      `WARNING: exported no spans to the sink, so their figures leave out the export: ${silent.join(', ')}`,
+    );
   console.log(`\n${lines.join('\n')}`);
 
   mkdirSync(values.out as string, { recursive: true });
