@@ -11,8 +11,9 @@
 // Plain JavaScript and only node: built-ins, because it runs where nothing else is installed.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const [dirArg, bundleArg] = process.argv.slice(2);
@@ -34,10 +35,18 @@ async function freePort() {
 
 const port = await freePort();
 const adminPort = await freePort();
+// Deployed, the service reads a YAML config file (the chart's ConfigMap), and
+// the YAML parser is loaded on demand from node_modules: start with one, so
+// its modules are in the cache too (~8 ms of such a start, paired median of
+// 12 interleaved starts, 2026-12-07).
+const scratch = mkdtempSync(join(tmpdir(), 'periscope-warm-'));
+const configFile = join(scratch, 'config.yaml');
+writeFileSync(configFile, '# defaults\n{}\n');
 const child = spawn(process.execPath, [bundle], {
   env: {
     ...process.env,
     NODE_COMPILE_CACHE: dir,
+    CONFIG_FILE: configFile,
     HOST: '127.0.0.1',
     PORT: String(port),
     ADMIN_PORT: String(adminPort),
@@ -66,6 +75,7 @@ if (!exited) {
   child.kill('SIGTERM');
   await once(child, 'exit');
 }
+rmSync(scratch, { recursive: true, force: true });
 if (!ready) {
   console.error(`warm-compile-cache: ${bundle} did not become ready (exit code ${child.exitCode})`);
   process.exit(1);

@@ -2,9 +2,19 @@
 // test:container` builds it first), inspected and run the way a cluster runs it:
 // non-root, read-only root filesystem with only /tmp writable, no capabilities,
 // no privilege escalation, then stopped with SIGTERM.
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +208,30 @@ describe('start-up', () => {
     const r = await runOffline(['--read-only', '-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE', '-e', 'PORT=abc']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/V8 code cache for ESM file:\/\/\/app\/dist\/bundle\/periscope\.js was accepted/);
+  });
+
+  it('compiles the YAML parser a ConfigMap needs from the cache too', async () => {
+    // A config file the parser rejects: the process loads the parser (from
+    // node_modules, on demand), reports the file and stops.
+    const dir = mkdtempSync(join(tmpdir(), 'periscope-image-config-'));
+    writeFileSync(join(dir, 'config.yaml'), 'logLevel: [unclosed\n', { mode: 0o644 });
+    chmodSync(dir, 0o755);
+    try {
+      const r = await runOffline([
+        '--read-only',
+        '-v',
+        `${dir}:/etc/periscope:ro`,
+        '-e',
+        'CONFIG_FILE=/etc/periscope/config.yaml',
+        '-e',
+        'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/periscope: \/etc\/periscope\/config\.yaml: not valid YAML/);
+      expect(r.stderr).toMatch(/V8 code cache for CommonJS \/app\/node_modules\/yaml\/dist\/index\.js was accepted/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
