@@ -158,6 +158,18 @@ export class RuntimeConfigError extends Error {
   override name = 'RuntimeConfigError';
 }
 
+/**
+ * The YAML parser, loaded on first use. Node's CommonJS interop names `parse`
+ * on the module; the production bundle's lazy chunk (scripts/bundle.mjs) puts
+ * it only on `default`. A missing parse must not let a YAML file be read as JSON.
+ */
+async function yamlParse(): Promise<(text: string) => unknown> {
+  const mod = (await import('yaml')) as Partial<typeof import('yaml')> & { default?: Partial<typeof import('yaml')> };
+  const parse = mod.parse ?? mod.default?.parse;
+  if (typeof parse !== 'function') throw new RuntimeConfigError('the yaml module has no parse()');
+  return parse;
+}
+
 /** Parse and validate one file's text; throws RuntimeConfigError with a one-line reason. */
 export function parseRuntimeConfig(text: string, path: string, parseYaml?: (t: string) => unknown): RuntimeConfig {
   let raw: unknown;
@@ -240,7 +252,7 @@ export class RuntimeConfigStore {
       );
     }
     const ext = extname(path).toLowerCase();
-    const yaml = ext === '.yaml' || ext === '.yml' ? (await import('yaml')).parse : undefined;
+    const yaml = ext === '.yaml' || ext === '.yml' ? await yamlParse() : undefined;
     return { config: parseRuntimeConfig(text, path, yaml), hash: hashConfig(text) };
   }
 
