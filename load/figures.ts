@@ -20,7 +20,7 @@ import { parseMemoryLimit } from './lib/memory-limit.js';
 import { runScenario } from './lib/run.js';
 import { REPO_ROOT } from './lib/service.js';
 import type { LoadResult } from './lib/types.js';
-import { GENERATOR_BOUND_CPU, pacedByGenerator, REFERENCE_DRIFT_LIMIT } from './scenarios/c10k.js';
+import { GENERATOR_BOUND_CPU, pacedByGenerator, REFERENCE_DRIFT_LIMIT, referencesDrifted } from './scenarios/c10k.js';
 
 const { values } = parseArgs({
   options: {
@@ -127,7 +127,7 @@ function figures(r: LoadResult, run: number, busyBefore: number, report: string)
 /** A run is clean when other processes took at most this share of the machine's CPU during it. */
 const CLEAN_OTHER_CPU = 0.1;
 /** A c10k run whose reference steps differ by more than REFERENCE_DRIFT_LIMIT. */
-const drifted = (f: Figures) => f.referenceDrift != null && f.referenceDrift > REFERENCE_DRIFT_LIMIT;
+const drifted = (f: Figures) => referencesDrifted(f.referenceDrift);
 /**
  * Why a run is not counted, or null when it is: other processes were busy, or
  * (c10k) its two reference steps differ by more than REFERENCE_DRIFT_LIMIT,

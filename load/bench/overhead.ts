@@ -70,9 +70,19 @@ const SERVICE = productionArgs();
 const NO_COMPILE_CACHE = 'periscope-nocache';
 const QUIET = { LOG_LEVEL: 'warn' };
 
-function variants(sinkUrl: string, compileCache: string): Record<string, Variant> {
-  // Each variant to its own path on the sink, which counts what arrives by path.
-  const otlp = (name: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: `${sinkUrl}/${name}` });
+/** An env value that becomes this run's span sink, at a path named after the variant (see withSink). */
+const OTLP_SINK = '$OTLP_SINK';
+
+/** The variant with OTLP_SINK resolved: each variant to its own path on the sink, which counts by path. */
+const withSink = (v: Variant, sinkUrl: string): Variant => ({
+  ...v,
+  env: Object.fromEntries(
+    Object.entries(v.env ?? {}).map(([k, x]) => [k, x === OTLP_SINK ? `${sinkUrl}/${v.name}` : x]),
+  ),
+});
+
+function variants(compileCache: string): Record<string, Variant> {
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_SINK };
   // Every service variant starts with the image's compile cache (Dockerfile).
   const cache = { NODE_COMPILE_CACHE: compileCache };
   return {
@@ -81,19 +91,19 @@ function variants(sinkUrl: string, compileCache: string): Record<string, Variant
       name: 'periscope',
       describe: 'default profile: metrics + 10% traces (OTLP) + correlated logs',
       args: SERVICE,
-      env: { ...cache, ...otlp('periscope'), LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp, LOG_LEVEL: 'info' },
     },
     sampled100: {
       name: 'sampled100',
       describe: 'default profile, 100% sampled and exported',
       args: SERVICE,
-      env: { ...cache, ...otlp('sampled100'), OTEL_TRACES_SAMPLER_ARG: '1', LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp, OTEL_TRACES_SAMPLER_ARG: '1', LOG_LEVEL: 'info' },
     },
     accesslog: {
       name: 'accesslog',
       describe: 'default profile + ACCESS_LOG=all (a line per request)',
       args: SERVICE,
-      env: { ...cache, ...otlp('accesslog'), ACCESS_LOG: 'all', LOG_LEVEL: 'info' },
+      env: { ...cache, ...otlp, ACCESS_LOG: 'all', LOG_LEVEL: 'info' },
     },
     notracing: {
       name: 'notracing',
@@ -107,7 +117,7 @@ function variants(sinkUrl: string, compileCache: string): Record<string, Variant
       args: SERVICE,
       env: {
         ...cache,
-        ...otlp('profiling'),
+        ...otlp,
         LOG_LEVEL: 'info',
         PROFILING_ENABLED: 'true',
         PROFILING_TOKEN: 'bench-token-0123456789',
@@ -117,7 +127,7 @@ function variants(sinkUrl: string, compileCache: string): Record<string, Variant
       name: 'tutorial',
       describe: 'NodeSDK + getNodeAutoInstrumentations, OTLP',
       args: ['--import', join(SERVERS, 'tutorial-register.mjs'), join(SERVERS, 'tutorial.mjs')],
-      env: { ...otlp('tutorial'), OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
+      env: { ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
     },
   };
 }
@@ -324,24 +334,18 @@ async function main() {
   // Also when a variant fails to start and main's catch exits the process.
   process.once('exit', cleanUp);
   execFileSync(node, [join(REPO_ROOT, 'scripts/warm-compile-cache.mjs'), compileCache], { stdio: 'ignore' });
-  const all = variants(`http://127.0.0.1:${sinkPort}`, compileCache);
+  const all = variants(compileCache);
   // Experiments: BENCH_EXTRA_VARIANTS='{"name":{"describe":"...","args":["file.mjs"],"env":{...}}}';
   // an env value "$OTLP_SINK" becomes this run's span sink (its port is picked at run time; the path is the name).
   if (process.env.BENCH_EXTRA_VARIANTS) {
     for (const [name, v] of Object.entries(JSON.parse(process.env.BENCH_EXTRA_VARIANTS) as Record<string, Variant>)) {
-      const env = Object.fromEntries(
-        Object.entries(v.env ?? {}).map(([k, x]) => [
-          k,
-          x === '$OTLP_SINK' ? `http://127.0.0.1:${sinkPort}/${name}` : x,
-        ]),
-      );
-      all[name] = { ...v, name, env };
+      all[name] = { ...v, name, env: v.env ?? {} };
     }
   }
   const chosen = (values.variants as string).split(',').map((n) => {
     const v = all[n.trim()];
     if (!v) throw new Error(`unknown variant ${n}; known: ${Object.keys(all).join(', ')}`);
-    return v;
+    return withSink(v, `http://127.0.0.1:${sinkPort}`);
   });
 
   console.log(

@@ -8,7 +8,7 @@
 // at 0.61 and 1.46 in consecutive runs); the ratio is taken against their
 // mean, and how far they differ says how much the host moved meanwhile.
 import { phase, type Scenario, STEP_SLACK_S } from '../lib/scenario.js';
-import type { BaselineRatioAnalysis, ClientSample, PhaseSummary } from '../lib/types.js';
+import type { BaselineRatioAnalysis, ClientSample } from '../lib/types.js';
 
 /**
  * Each step opens its connections over rampS in half-second chunks, each
@@ -36,6 +36,10 @@ export const GENERATOR_BOUND_CPU = 0.95;
  * load:figures repeats such runs rather than count them.
  */
 export const REFERENCE_DRIFT_LIMIT = 0.15;
+
+/** True when a run's reference steps differ by more than REFERENCE_DRIFT_LIMIT. */
+export const referencesDrifted = (referenceDrift: number | null | undefined): referenceDrift is number =>
+  referenceDrift != null && referenceDrift > REFERENCE_DRIFT_LIMIT;
 
 /** True when the generator's CPU in the reference step says it, not the service, set that step's pace. */
 export const pacedByGenerator = (baselineGeneratorCpu: number | null | undefined): baselineGeneratorCpu is number =>
@@ -146,7 +150,7 @@ export const c10k: Scenario = {
         (perCore
           ? `; per server CPU-second ${count(perCore.full)} vs ${count(perCore.baseline)} responses (${perCore.ratio.toFixed(2)}×)`
           : '') +
-        (referenceDrift !== null && referenceDrift > REFERENCE_DRIFT_LIMIT
+        (referencesDrifted(referenceDrift)
           ? `; the two reference steps differ by ${Math.round(referenceDrift * 100)}%: the machine's speed changed during the run, so this ratio says as much about the machine as about the service`
           : '') +
         pacedNote('a reference step', baselineGeneratorCpu, 'flatters') +
