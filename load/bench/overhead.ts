@@ -81,12 +81,36 @@ const withSink = (v: Variant, sinkUrl: string): Variant => ({
   ),
 });
 
+/**
+ * Node flags for the two references (bare Fastify, the tutorial setup), never
+ * for the service, which runs exactly as deployed.
+ *
+ * Between its rounds a reference server sits idle for the other variants'
+ * turns, and bare Fastify has no timer of its own. After ~100 s of that, V8's
+ * memory reducer runs a memory-reducing mark-compact, which clears the maps
+ * its optimized code embeds: the hot HTTP and Fastify functions are
+ * deoptimized, re-learn with new maps, and stay slower. Bare Fastify went from
+ * ~16 to ~26 µs of user CPU a request for the rest of the run (28-34k →
+ * ~22k req/s, p99 spikes past 100 ms), which made every variant look closer
+ * to it than it is. The service's once-a-second samplers keep it from idling,
+ * so it never gets that collection (`--trace-gc`: no "(reduce)"). With the
+ * reducer off, bare Fastify stays at its fresh speed through idle gaps
+ * (README, Performance: "The baseline stays fast"). The tutorial setup gets
+ * the same flag, so the comparison with it is no easier either.
+ */
+const REFERENCE_FLAGS = ['--no-memory-reducer'];
+
 function variants(compileCache: string): Record<string, Variant> {
   const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_SINK };
   // Every service variant starts with the image's compile cache (Dockerfile).
   const cache = { NODE_COMPILE_CACHE: compileCache };
   return {
-    bare: { name: 'bare', describe: 'bare Fastify, same route', args: [join(SERVERS, 'bare.mjs')], env: {} },
+    bare: {
+      name: 'bare',
+      describe: 'bare Fastify, same route',
+      args: [...REFERENCE_FLAGS, join(SERVERS, 'bare.mjs')],
+      env: {},
+    },
     periscope: {
       name: 'periscope',
       describe: 'default profile: metrics + 10% traces (OTLP) + correlated logs',
@@ -126,7 +150,7 @@ function variants(compileCache: string): Record<string, Variant> {
     tutorial: {
       name: 'tutorial',
       describe: 'NodeSDK + getNodeAutoInstrumentations, OTLP',
-      args: ['--import', join(SERVERS, 'tutorial-register.mjs'), join(SERVERS, 'tutorial.mjs')],
+      args: [...REFERENCE_FLAGS, '--import', join(SERVERS, 'tutorial-register.mjs'), join(SERVERS, 'tutorial.mjs')],
       env: { ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
     },
   };
@@ -156,11 +180,15 @@ async function stopSink(sink: ChildProcess): Promise<SinkCounts> {
   }
 }
 
-/** CPU time (user + system) a process has used, in microseconds. */
-function cpuMicros(pid: number): number {
+/** CPU time a process has used, in microseconds: in user space, and in the kernel on its behalf. */
+interface CpuTime {
+  user: number;
+  system: number;
+}
+function cpuMicros(pid: number): CpuTime {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-  return (ticks / CLOCK_TICKS) * 1e6;
+  // utime and stime (fields 14 and 15 of stat)
+  return { user: (Number(fields[11]) / CLOCK_TICKS) * 1e6, system: (Number(fields[12]) / CLOCK_TICKS) * 1e6 };
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -256,6 +284,14 @@ interface Sample extends LoadResult {
   variant: string;
   /** Server CPU time per request: steadier than req/s when the machine is shared. */
   cpuUsPerReq: number;
+  /**
+   * The same split: user space (the JavaScript, V8, Node's own code) and the
+   * kernel (socket reads and writes, waking the client, page faults). A
+   * variant that adds JavaScript work also pays more in the kernel here
+   * (README, Performance: "A slower server pays more for each write").
+   */
+  userUsPerReq: number;
+  systemUsPerReq: number;
   round: number;
   idleRssMb: number;
   rssMb: number;
@@ -349,7 +385,7 @@ async function main() {
   });
 
   console.log(
-    `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /, ${together ? 'variants loaded together (sharing CPU 0)' : 'variants loaded in turn'}${paceMs ? `, paced: ${paceMs} ms between a connection's requests (~${Math.round((connections * 1000) / paceMs)} req/s offered)` : ''}`,
+    `overhead benchmark: ${nodeVersion}, servers on CPU 0, wrk -t1 -c${connections} -d${duration}s on CPU 1, ${rounds} rounds, GET /, ${together ? 'variants loaded together (sharing CPU 0)' : 'variants loaded in turn'}, bare and tutorial with ${REFERENCE_FLAGS.join(' ')}${paceMs ? `, paced: ${paceMs} ms between a connection's requests (~${Math.round((connections * 1000) / paceMs)} req/s offered)` : ''}`,
   );
   const startVariants = [...chosen];
   const periscope = chosen.find((v) => v.name === 'periscope');
@@ -386,20 +422,25 @@ async function main() {
       entry.idleRssMb = rssKb(entry.s.proc.pid as number, 'VmRSS') / 1024;
       await wrk(`http://127.0.0.1:${entry.s.port}/`, Number(values.warmup), connections);
     }
-    const record = (round: number, entry: (typeof started)[number], r: LoadResult, cpu0: number) => {
+    const record = (round: number, entry: (typeof started)[number], r: LoadResult, cpu0: CpuTime) => {
       const pid = entry.s.proc.pid as number;
-      const cpuUsPerReq = (cpuMicros(pid) - cpu0) / r.requests;
+      const cpu1 = cpuMicros(pid);
+      const userUsPerReq = (cpu1.user - cpu0.user) / r.requests;
+      const systemUsPerReq = (cpu1.system - cpu0.system) / r.requests;
+      const cpuUsPerReq = userUsPerReq + systemUsPerReq;
       samples.push({
         ...r,
         variant: entry.v.name,
         round,
         cpuUsPerReq,
+        userUsPerReq,
+        systemUsPerReq,
         idleRssMb: entry.idleRssMb,
         rssMb: rssKb(pid, 'VmRSS') / 1024,
         peakRssMb: rssKb(pid, 'VmHWM') / 1024,
       });
       console.log(
-        `  round ${round} ${entry.v.name.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s  ${cpuUsPerReq.toFixed(1)} µs CPU/req  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+        `  round ${round} ${entry.v.name.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s  ${cpuUsPerReq.toFixed(1)} µs CPU/req (${userUsPerReq.toFixed(1)} user + ${systemUsPerReq.toFixed(1)} kernel)  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
       );
     };
     for (let round = 1; round <= rounds; round++) {
@@ -408,7 +449,7 @@ async function main() {
         const results = await Promise.all(
           started.map((e) => wrk(`http://127.0.0.1:${e.s.port}/`, duration, connections, paceScript)),
         );
-        for (const [i, e] of started.entries()) record(round, e, results[i] as LoadResult, cpu0[i] as number);
+        for (const [i, e] of started.entries()) record(round, e, results[i] as LoadResult, cpu0[i] as CpuTime);
         continue;
       }
       // Every other round in reverse order, so drift within a round does not
@@ -445,11 +486,15 @@ async function main() {
     return {
       variant: v.name,
       describe: v.describe,
+      // What the variant ran (after `node`): the service as deployed, the references with REFERENCE_FLAGS.
+      args: v.args,
       rps,
       rpsMin: Math.min(...mine.map((s) => s.rps)),
       rpsMax: Math.max(...mine.map((s) => s.rps)),
       ratio: pairedRatio(v.name, 'bare', (s) => s.rps),
       cpuUsPerReq: median(mine.map((s) => s.cpuUsPerReq)),
+      userUsPerReq: median(mine.map((s) => s.userUsPerReq)),
+      systemUsPerReq: median(mine.map((s) => s.systemUsPerReq)),
       // bare's CPU per request over this variant's: 1 = costs what bare costs.
       cpuRatio: pairedRatio('bare', v.name, (s) => s.cpuUsPerReq),
       p99: median(mine.map((s) => s.p99)),
@@ -466,11 +511,11 @@ async function main() {
   const silent = chosen.filter((v) => exportsSpans(v) && !received[v.name]?.batches).map((v) => v.name);
   const tutorial = rows.find((r) => r.variant === 'tutorial');
   const lines = [
-    `| variant | what | req/s (median, min–max) | ratio to bare | CPU µs/req | CPU ratio | p99 ms | exec → ready ms | idle RSS MB | RSS after load MB |`,
-    `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+    `| variant | what | req/s (median, min–max) | ratio to bare | CPU µs/req | user + kernel µs/req | CPU ratio | p99 ms | exec → ready ms | idle RSS MB | RSS after load MB |`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
     ...rows.map(
       (r) =>
-        `| ${r.variant} | ${r.describe} | ${r.rps.toFixed(0)} (${r.rpsMin.toFixed(0)}–${r.rpsMax.toFixed(0)}) | ${r.ratio.toFixed(2)} | ${r.cpuUsPerReq.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.readyMs.toFixed(0)} | ${r.idleRssMb.toFixed(0)} | ${r.rssMb.toFixed(0)} |`,
+        `| ${r.variant} | ${r.describe} | ${r.rps.toFixed(0)} (${r.rpsMin.toFixed(0)}–${r.rpsMax.toFixed(0)}) | ${r.ratio.toFixed(2)} | ${r.cpuUsPerReq.toFixed(1)} | ${r.userUsPerReq.toFixed(1)} + ${r.systemUsPerReq.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.readyMs.toFixed(0)} | ${r.idleRssMb.toFixed(0)} | ${r.rssMb.toFixed(0)} |`,
     ),
   ];
   if (rows.some((r) => r.variant === 'periscope') && tutorial)

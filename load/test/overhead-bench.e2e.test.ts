@@ -4,19 +4,23 @@
 // variants' spans really reach the OTLP sink (their figures include the export).
 // It asserts that the benchmark measures, never what it measures.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { productionArgs } from '../../scripts/lib/production-command.js';
 import { REPO_ROOT } from '../lib/service.js';
 
 const TSX_CLI = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 interface Row {
   variant: string;
+  args: string[];
   rps: number;
   ratio: number;
   cpuUsPerReq: number;
+  userUsPerReq: number;
+  systemUsPerReq: number;
   readyMs: number;
   idleRssMb: number;
   errors: number;
@@ -45,6 +49,7 @@ describe('bench:overhead', () => {
     const [file] = readdirSync(out).filter((f) => f.startsWith('overhead-') && f.endsWith('.json'));
     if (file) ({ rows, readyMsByStart } = JSON.parse(readFileSync(join(out, file), 'utf8')));
   }, 180_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('measures every variant under load', () => {
     expect(code).toBe(0);
@@ -52,12 +57,23 @@ describe('bench:overhead', () => {
     for (const r of rows) {
       expect(r.rps, r.variant).toBeGreaterThan(100);
       expect(r.cpuUsPerReq, r.variant).toBeGreaterThan(0);
+      // Both halves are read from /proc: serving HTTP takes user and kernel time.
+      expect(r.userUsPerReq, r.variant).toBeGreaterThan(0);
+      expect(r.systemUsPerReq, r.variant).toBeGreaterThan(0);
       expect(r.idleRssMb, r.variant).toBeGreaterThan(10);
       expect(r.errors, r.variant).toBe(0);
       expect(Number.isFinite(r.ratio), r.variant).toBe(true);
     }
     expect(rows[0]?.ratio).toBe(1);
     expect(stdout).toMatch(/\| periscope \| .* \| \d+\.\d\d \|/);
+  });
+
+  it('runs the service as deployed, and bare Fastify without the idle slowdown', () => {
+    for (const r of rows.filter((x) => x.variant !== 'bare')) expect(r.args, r.variant).toEqual(productionArgs());
+    // The reference is kept from V8's memory-reducing GC between its rounds (overhead.ts, REFERENCE_FLAGS).
+    const bare = rows.find((x) => x.variant === 'bare');
+    expect(bare?.args[0]).toBe('--no-memory-reducer');
+    expect(bare?.args.at(-1)).toMatch(/bare\.mjs$/);
   });
 
   it('times each variant from exec to ready, the compile-cache-less start too', () => {

@@ -2,7 +2,7 @@
 // production starts it), then the JSON result, the HTML report in Debian's
 // headless Chromium, and the SLO verdict and exit codes of the CLI.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { type LoadResult, RESULT_SCHEMA } from '../lib/types.js';
 import { CHROMIUM, renderInBrowser } from '../report/browser.js';
 
 const work = mkdtempSync(join(tmpdir(), 'periscope-load-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 const TSX_CLI = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** Runs the CLI as `npm run load` does (tsx) and collects its exit code and output. */

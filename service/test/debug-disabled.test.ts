@@ -3,11 +3,11 @@
 // an idle service pays nothing either way. Also the shutdown path of a
 // running profile, and a profile of the real process.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import debug from '../src/admin/debug/index.js';
 import { type Built, build } from './helpers/build.js';
 import { memoryLogger } from './helpers/memory-logger.js';
@@ -105,6 +105,7 @@ describe('enabled', () => {
       expect(res.status).toBe(200);
       const file = join(tmpdir(), `periscope-debug-${process.pid}.pb.gz`);
       writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+      onTestFinished(() => rmSync(file, { force: true }));
       try {
         await run('go', ['version']);
       } catch {

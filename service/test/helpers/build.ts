@@ -21,9 +21,32 @@ export async function build(overrides: Parameters<typeof createContext>[0] = {},
     app,
     admin,
     async close() {
-      await app.close();
-      await admin.close();
-      await ctx.telemetry.shutdown();
+      await slowStepReport('app.close()', () => app.close(), app);
+      await slowStepReport('admin.close()', () => admin.close(), admin);
+      await slowStepReport('telemetry.shutdown()', () => ctx.telemetry.shutdown());
     },
   };
+}
+
+/**
+ * Runs one shutdown step; while it runs past `everyMs`, says every `everyMs`
+ * which step, how many connections its server still holds and what keeps the
+ * event loop busy, so a hook that times out in CI names its cause.
+ */
+async function slowStepReport(step: string, run: () => Promise<unknown>, server?: FastifyInstance, everyMs = 5_000) {
+  const started = Date.now();
+  const report = (connections: string) =>
+    console.error(
+      `still waiting for ${step} after ${Date.now() - started} ms${connections}; ` +
+        `active resources: ${process.getActiveResourcesInfo().join(', ')}`,
+    );
+  const timer = setInterval(() => {
+    if (!server) return report('');
+    server.server.getConnections((_err, n) => report(`, ${n} connection(s) still open`));
+  }, everyMs);
+  try {
+    await run();
+  } finally {
+    clearInterval(timer);
+  }
 }
