@@ -54,6 +54,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { freePort, freePorts } from '../../scripts/lib/free-port.js';
 import { productionArgs } from '../../scripts/lib/production-command.js';
+import { readOtelEnv } from '../../service/src/telemetry/tracing/otel-env.js';
 import { pollReady, REPO_ROOT } from '../lib/service.js';
 
 const SERVERS = join(REPO_ROOT, 'load/bench/servers');
@@ -76,9 +77,7 @@ const OTLP_SINK = '$OTLP_SINK';
 /** The variant with OTLP_SINK resolved: each variant to its own path on the sink, which counts by path. */
 const withSink = (v: Variant, sinkUrl: string): Variant => ({
   ...v,
-  env: Object.fromEntries(
-    Object.entries(v.env ?? {}).map(([k, x]) => [k, x === OTLP_SINK ? `${sinkUrl}/${v.name}` : x]),
-  ),
+  env: Object.fromEntries(Object.entries(v.env).map(([k, x]) => [k, x === OTLP_SINK ? `${sinkUrl}/${v.name}` : x])),
 });
 
 /**
@@ -156,11 +155,11 @@ function variants(compileCache: string): Record<string, Variant> {
   };
 }
 
-/** A variant configured to send spans somewhere (so the sink should hear from it). */
-const exportsSpans = (v: Variant) =>
-  v.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined &&
-  v.env.OTEL_SDK_DISABLED !== 'true' &&
-  v.env.OTEL_TRACES_EXPORTER !== 'none';
+/** A variant whose env asks for OTLP export (so the sink should hear from it), read as the service reads it. */
+const exportsSpans = (v: Variant) => {
+  const otel = readOtelEnv(v.env);
+  return !otel.disabled && otel.exporters.includes('otlp');
+};
 
 type SinkCounts = Record<string, { batches: number; bytes: number }>;
 
