@@ -241,6 +241,52 @@ describe('Fastify without a logger of its own', () => {
   });
 });
 
+describe('routes, as Fastify matched them', () => {
+  // The telemetry reads the matched route off Fastify's route context (an
+  // internal symbol, telemetry/http-server.ts): these fail if that stops working.
+  it("tells routes apart, and honours a route's own log level as Fastify would", async () => {
+    const { b, lines, exporter } = await traced();
+    b.app.get('/verbose', { logLevel: 'debug' }, async (request) => {
+      request.log.debug('detail');
+      return {};
+    });
+    b.app.get('/terse', { logLevel: 'warn' }, async (request) => {
+      request.log.info('dropped');
+      request.log.warn('kept');
+      return {};
+    });
+    await b.app.inject({ url: '/verbose' });
+    await b.app.inject({ url: '/terse' });
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['GET /verbose', 'GET /terse']);
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs).toContain('detail');
+    expect(msgs).toContain('kept');
+    expect(msgs).not.toContain('dropped');
+    expect(lines.find((l) => l.msg === 'detail')).toMatchObject({ trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+  });
+
+  it('gives a route with config.telemetry false a logger, an id and the in-flight count, but no span or series', async () => {
+    const { b, lines, exporter, telemetry } = await traced();
+    let inFlight = -1;
+    b.app.get('/quiet', { config: { telemetry: false } }, async (request) => {
+      inFlight = telemetry.metrics.active.requests;
+      request.log.info('quiet line');
+      return {};
+    });
+    const res = await b.app.inject({ url: '/quiet' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(inFlight).toBe(1);
+    expect(telemetry.metrics.active.requests).toBe(0);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    const line = lines.find((l) => l.msg === 'quiet line');
+    expect(line).toMatchObject({ req_id: res.headers['x-request-id'] });
+    expect(lines.filter((l) => l.msg === 'request completed')).toHaveLength(0);
+    const snapshot = await telemetry.metrics.httpServerDuration.get();
+    expect(snapshot.values.filter((v) => v.metricName?.endsWith('_count'))).toHaveLength(0);
+  });
+});
+
 describe('access log policy', () => {
   async function linesFor(policy: string) {
     const { b, lines } = await traced({ ACCESS_LOG: policy, SLOW_REQUEST_MS: '100' });

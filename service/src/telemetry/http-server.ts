@@ -1,17 +1,25 @@
 // Server-side request telemetry: the span, the RED metrics and the access log
 // for every request, in one pass, without adding a Fastify hook.
 //
-// Fastify already calls three things once per request; each gets a job:
+// Fastify already calls two things once per request; each gets a job:
 //
-//   childLoggerFactory (per route, set in onRoute)  request start, before any hook:
-//       extract the W3C context, start the server span (or the unsampled
-//       stand-in), bind trace_id/span_id/trace_flags into the request logger,
-//       enter the span's context (tracing/request-context.ts, Node 24)
-//   LogController.incomingRequest                  echo x-request-id, count the
+//   LogController.incomingRequest   request start, right after Fastify made the
+//       request and reply, before any hook: extract the W3C context, start the
+//       server span (or the unsampled stand-in), give the request its logger
+//       (trace_id/span_id/trace_flags bound), enter the span's context
+//       (tracing/request-context.ts, Node 24), echo x-request-id, count the
 //       request in flight, watch the response for its end
-//   route handler (wrapped in onRoute)             runs inside the span's
-//       context, so outgoing calls and user spans find their parent (in
-//       context.with() when the context was not entered, or no longer is)
+//   route handler (wrapped in onRoute)  runs inside the span's context, so
+//       outgoing calls and user spans find their parent (in context.with()
+//       when the context was not entered, or no longer is)
+//
+// The route a request matched comes from what onRoute left in the route's
+// config, read off Fastify's route context (see routeContextOf). Fastify's own
+// per-request logger path stays on its fast branch: no logger and no child-logger
+// factory means no child is made and no per-request check that one has the logger
+// methods (validateLogger: seven megamorphic property reads a request; with the
+// child, 3-5 % of the service's instructions a request under callgrind and
+// ~1.5 % of its CPU loaded together, README Performance).
 //
 // and the response's `close` event (fired after the last byte is written, or
 // when the client goes away) finishes all three signals. The optional request
@@ -40,6 +48,8 @@ import type {
   RouteOptions,
 } from 'fastify';
 import { LogController } from 'fastify';
+import fastifySymbols from 'fastify/lib/symbols.js';
+import type { ChildLoggerOptions } from 'pino';
 import type { Env } from '../config/env.js';
 import { REQUEST_ID_HEADER } from '../http/request-id.js';
 import { LazyRequestLogger } from '../logging/lazy-request-logger.js';
@@ -61,6 +71,42 @@ export const normalizeMethod = (m: string | undefined): string => (m && KNOWN_ME
 
 const kTelemetry = Symbol('periscope.telemetry');
 const kHasTraceBindings = Symbol('periscope.traceBindings');
+/** Left in a route's config by onRoute: how to find its RouteTelemetry, or false when the route opted out. */
+const kRouteTelemetry = Symbol('periscope.routeTelemetry');
+
+type RouteTelemetryOf = (method: string) => RouteTelemetry;
+
+/** What this module reads of Fastify's per-route context (lib/context.js). */
+interface FastifyRouteContext {
+  config?: { [kRouteTelemetry]?: RouteTelemetryOf | false };
+  logLevel?: string;
+  logSerializers?: ChildLoggerOptions['serializers'];
+}
+
+// Fastify keeps the route context a request matched under this symbol (its
+// lib/symbols.js; `request.routeOptions` builds a new object on every read).
+// Imported from the same module Fastify uses, so the bundle holds one symbol.
+const { kRouteContext } = fastifySymbols as { kRouteContext?: symbol };
+if (typeof kRouteContext !== 'symbol') {
+  throw new Error(
+    'fastify/lib/symbols.js has no kRouteContext: this Fastify version is not supported by telemetry/http-server.ts',
+  );
+}
+
+function routeContextOf(request: FastifyRequest): FastifyRouteContext | undefined {
+  return (request as unknown as Record<symbol, FastifyRouteContext | undefined>)[kRouteContext as symbol];
+}
+
+const NO_LOGGER_OPTIONS: ChildLoggerOptions = Object.freeze({});
+
+/** A route's own log level and serializers, as Fastify would have passed them to a child-logger factory. */
+function loggerOptionsOf(ctx: FastifyRouteContext | undefined): ChildLoggerOptions {
+  if (!ctx || (!ctx.logLevel && !ctx.logSerializers)) return NO_LOGGER_OPTIONS;
+  const opts: ChildLoggerOptions = {};
+  if (ctx.logLevel) opts.level = ctx.logLevel;
+  if (ctx.logSerializers) opts.serializers = ctx.logSerializers;
+  return opts;
+}
 
 type RawRequest = IncomingMessage & { [kTelemetry]?: RequestTelemetry };
 
@@ -68,6 +114,8 @@ type RawRequest = IncomingMessage & { [kTelemetry]?: RequestTelemetry };
 class RouteTelemetry {
   readonly #byStatus: Array<Series | undefined> = [];
   readonly spanName: string;
+  /** The route template (http.route), undefined when no route matched. */
+  readonly template: string | undefined;
   constructor(
     readonly method: string,
     readonly route: string,
@@ -76,6 +124,7 @@ class RouteTelemetry {
   ) {
     // OpenTelemetry: "{method} {route}", or just the method when no route matched.
     this.spanName = matched ? `${method} ${route}` : method;
+    this.template = matched ? route : undefined;
   }
 
   series(status: number): Series {
@@ -162,23 +211,31 @@ export class HttpServerTelemetry {
   }
 
   /**
-   * Options for the Fastify factory: the default (404) child-logger factory and
-   * the log controller. No `logger`/`loggerInstance`: given one, Fastify adds a
-   * 'finish' and an 'error' listener and two timestamps to every response, only
-   * to log "request completed" (off here) and fill `reply.elapsedTime` (the
-   * telemetry times requests itself). Request loggers come from the factory
-   * regardless; set `app.log` to the process logger after creating the app.
+   * Options for the Fastify factory: the log controller, which starts each
+   * request's telemetry. No `logger`/`loggerInstance`: given one, Fastify adds
+   * a 'finish' and an 'error' listener and two timestamps to every response,
+   * only to log "request completed" (off here) and fill `reply.elapsedTime`
+   * (the telemetry times requests itself). No `childLoggerFactory` either:
+   * request loggers are made here (begin); set `app.log` to the process logger
+   * after creating the app.
    */
-  fastifyOptions(): Pick<FastifyServerOptions, 'childLoggerFactory' | 'logController'> {
-    return {
-      childLoggerFactory: this.#childLoggerFactory((method) => this.#routeFor(method, undefined)),
-      logController: new ObservingLogController(this),
-    };
+  fastifyOptions(): Pick<FastifyServerOptions, 'logController'> {
+    return { logController: new ObservingLogController(this) };
   }
 
-  /** An onRoute hook: per-route child-logger factory and a handler that runs in the span's context. */
+  /**
+   * An onRoute hook: resolves the route's telemetry once (left in its config
+   * for begin) and wraps its handler to run in the span's context. A route
+   * with `config: { telemetry: false }` gets a request logger, its request id
+   * and the in-flight count (admission control reads it), but no span, no
+   * histogram series and no access log.
+   */
   readonly onRoute = (route: RouteOptions): void => {
-    if (route.config && (route.config as { telemetry?: boolean }).telemetry === false) return;
+    const config = route.config as ({ telemetry?: boolean } & FastifyRouteContext['config']) | undefined;
+    if (config?.telemetry === false) {
+      route.config = { ...config, [kRouteTelemetry]: false } as RouteOptions['config'];
+      return;
+    }
     const template = route.url;
     // Resolved once per route and method, not per request.
     const byMethod = new Map<string, RouteTelemetry>();
@@ -187,10 +244,10 @@ export class HttpServerTelemetry {
       byMethod.set(method, new RouteTelemetry(method, template, this.#o.metrics, true));
     }
     const only = byMethod.size === 1 ? [...byMethod.values()][0] : undefined;
-    route.childLoggerFactory = this.#childLoggerFactory(
-      only ? () => only : (method) => byMethod.get(method) ?? this.#routeFor(method, template),
-      template,
-    );
+    const routeOf: RouteTelemetryOf = only
+      ? () => only
+      : (method) => byMethod.get(method) ?? this.#routeFor(method, template);
+    route.config = { ...config, [kRouteTelemetry]: routeOf } as RouteOptions['config'];
     const handler = route.handler;
     const entry = this.#o.requestContext;
     route.handler = function tracedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
@@ -215,48 +272,56 @@ export class HttpServerTelemetry {
     return r;
   }
 
-  #childLoggerFactory(routeOf: (method: string) => RouteTelemetry, template?: string) {
+  /**
+   * Called by the log controller as the request enters Fastify, before any
+   * hook: the request's span, logger and context, and its in-flight count.
+   * Requests that matched no route (404s, bad URLs) come here too, with
+   * Fastify's 404 context, and are counted as `unmatched`.
+   */
+  begin(request: FastifyRequest, reply: FastifyReply): void {
+    const start = performance.now();
     const { serverSpans, propagator, logger, requestContext } = this.#o;
-    return function childLoggerFactory(
-      this: unknown,
-      // Fastify's null logger (it has none): children of the process logger instead.
-      _fastifyLogger: FastifyBaseLogger,
-      bindings: Record<string, unknown>,
-      opts: object,
-      raw: IncomingMessage,
-    ): FastifyBaseLogger {
-      const start = performance.now();
+    const raw = request.raw;
+    const res = reply.raw;
+    const routeCtx = routeContextOf(request);
+    const routeOf = routeCtx?.config?.[kRouteTelemetry];
+    const options = loggerOptionsOf(routeCtx);
+    if (routeOf === false) {
+      request.log = reply.log = new LazyRequestLogger(logger, { req_id: request.id }, options);
+    } else {
       const method = normalizeMethod(raw.method);
-      const rt = routeOf(method);
+      const rt = routeOf ? routeOf(method) : this.#routeFor(method, undefined);
       const parent = propagator.extract(ROOT_CONTEXT, raw.headers, defaultTextMapGetter);
       const span = serverSpans.start(rt.spanName, parent);
       const sc = span.spanContext();
       const sampled = span.isRecording();
-      if (sampled) setStartAttributes(span, raw, method, template);
-      let onCreate: ((child: Logger) => void) | undefined;
+      if (sampled) setStartAttributes(span, raw, method, rt.template);
       // Ids come from our own generator (always valid) or, with tracing off,
       // are the API's all-zero placeholder: a compare, not the regex check.
-      if (sc.traceId !== INVALID_TRACEID) {
-        bindings.trace_id = sc.traceId;
-        bindings.span_id = sc.spanId;
-        bindings.trace_flags = sc.traceFlags & 1 ? '01' : '00';
-        onCreate = markTraceBound;
-      }
       // Built only if the request logs (logging/lazy-request-logger.ts).
-      const child = new LazyRequestLogger(logger, bindings, opts, onCreate);
+      const child =
+        sc.traceId !== INVALID_TRACEID
+          ? new LazyRequestLogger(
+              logger,
+              {
+                req_id: request.id,
+                trace_id: sc.traceId,
+                span_id: sc.spanId,
+                trace_flags: sc.traceFlags & 1 ? '01' : '00',
+              },
+              options,
+              markTraceBound,
+            )
+          : new LazyRequestLogger(logger, { req_id: request.id }, options);
+      request.log = reply.log = child;
       const ctx = contextWithSpan(parent, span);
       (raw as RawRequest)[kTelemetry] = new RequestTelemetry(rt, span, ctx, sampled, start, child);
       // From here on Fastify's hooks and (usually) the handler run in the span's context.
       requestContext?.enter(ctx);
-      return child;
-    };
-  }
-
-  /** Called by the log controller as the request enters Fastify. */
-  begin(request: FastifyRequest, reply: FastifyReply): void {
+    }
     reply.header(REQUEST_ID_HEADER, request.id);
     this.#o.metrics.active.requests++;
-    reply.raw.on('close', this.#onClose);
+    res.on('close', this.#onClose);
   }
 
   // One shared listener for every response: `this` is the ServerResponse.
