@@ -28,6 +28,8 @@
 // Unsampled requests allocate no span attributes and record nothing beyond the
 // histogram bucket. Why this shape rather than onRequest/onResponse hooks is
 // measured in the README (Performance).
+// The types of fastify/lib/symbols.js, for every tsconfig that reaches this file.
+/// <reference path="./fastify-symbols.d.ts" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Context,
