@@ -34,10 +34,10 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import autocannon from 'autocannon';
 import { freePort, freePorts } from '../../scripts/lib/free-port.js';
 import { pollReady, REPO_ROOT } from '../lib/service.js';
 import { allVariants, chooseVariants, exportsSpans, SERVERS, stopSink, type Variant } from './variants.js';
@@ -58,29 +58,12 @@ interface Window {
   nextTickPerRequest: number;
 }
 
-/** `requests` GETs of / over `connections` keep-alive sockets; throws on any status but 200. */
+/** Exactly `requests` GETs of / over `connections` keep-alive sockets (autocannon's `amount`); throws on any failure. */
 async function load(port: number, requests: number, connections: number): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  let sent = 0;
-  const worker = async () => {
-    while (sent < requests) {
-      sent++;
-      await new Promise<void>((resolve, reject) => {
-        request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`GET / answered ${res.statusCode}`)),
-          );
-        })
-          .on('error', reject)
-          .end();
-      });
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: connections }, worker));
-  } finally {
-    agent.destroy();
+  const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount: requests });
+  const failed = r.non2xx + r.errors + r.timeouts;
+  if (failed || r.requests.total !== requests) {
+    throw new Error(`GET / ${requests} times: ${r.requests.total} sent, ${failed} failed (non-2xx ${r.non2xx})`);
   }
 }
 

@@ -19,14 +19,14 @@ export interface Variant {
 }
 
 // What `npm start` and the image run: the production bundle with the production node flags.
-export const SERVICE = productionArgs();
-export const QUIET = { LOG_LEVEL: 'warn' };
+const SERVICE = productionArgs();
+const QUIET = { LOG_LEVEL: 'warn' };
 
 /** An env value that becomes this run's span sink, at a path named after the variant (see withSink). */
-export const OTLP_SINK = '$OTLP_SINK';
+const OTLP_SINK = '$OTLP_SINK';
 
 /** The variant with OTLP_SINK resolved: each variant to its own path on the sink, which counts by path. */
-export const withSink = (v: Variant, sinkUrl: string): Variant => ({
+const withSink = (v: Variant, sinkUrl: string): Variant => ({
   ...v,
   env: Object.fromEntries(Object.entries(v.env).map(([k, x]) => [k, x === OTLP_SINK ? `${sinkUrl}/${v.name}` : x])),
 });
@@ -112,7 +112,7 @@ export const exportsSpans = (v: Variant) => {
   return !otel.disabled && otel.exporters.includes('otlp');
 };
 
-export type SinkCounts = Record<string, { batches: number; bytes: number }>;
+type SinkCounts = Record<string, { batches: number; bytes: number }>;
 
 /** Stops the span sink and reads what it received, by variant. */
 export async function stopSink(sink: ChildProcess): Promise<SinkCounts> {

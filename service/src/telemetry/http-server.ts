@@ -73,16 +73,22 @@ export const normalizeMethod = (m: string | undefined): string => (m && KNOWN_ME
 
 const kTelemetry = Symbol('periscope.telemetry');
 const kHasTraceBindings = Symbol('periscope.traceBindings');
-/** Left in a route's config by onRoute: how to find its RouteTelemetry, or false when the route opted out. */
-const kRouteTelemetry = Symbol('periscope.routeTelemetry');
+/** Left in a route's config by onRoute (see RouteEntry). */
+const kRouteEntry = Symbol('periscope.routeEntry');
 
 type RouteTelemetryOf = (method: string) => RouteTelemetry;
 
+/** What onRoute resolved for a route, once: its telemetry (false when it opted out) and its request loggers' options. */
+interface RouteEntry {
+  routeOf: RouteTelemetryOf | false;
+  loggerOptions: ChildLoggerOptions;
+}
+
 /** What this module reads of Fastify's per-route context (lib/context.js). */
 interface FastifyRouteContext {
-  config?: { [kRouteTelemetry]?: RouteTelemetryOf | false };
-  logLevel?: string;
-  logSerializers?: ChildLoggerOptions['serializers'];
+  config?: { [kRouteEntry]?: RouteEntry };
+  logLevel?: string | undefined;
+  logSerializers?: ChildLoggerOptions['serializers'] | undefined;
 }
 
 // Fastify keeps the route context a request matched under this symbol (its
@@ -101,8 +107,14 @@ function routeContextOf(request: FastifyRequest): FastifyRouteContext | undefine
 
 const NO_LOGGER_OPTIONS: ChildLoggerOptions = Object.freeze({});
 
-/** A route's own log level and serializers, as Fastify would have passed them to a child-logger factory. */
-function loggerOptionsOf(ctx: FastifyRouteContext | undefined): ChildLoggerOptions {
+/**
+ * A route's own log level and serializers, as Fastify would have passed them
+ * to a child-logger factory. onRoute sees the same values Fastify later puts
+ * in the route's context (plugin defaults already applied).
+ */
+function loggerOptionsOf(
+  ctx: Pick<FastifyRouteContext, 'logLevel' | 'logSerializers'> | undefined,
+): ChildLoggerOptions {
   if (!ctx || (!ctx.logLevel && !ctx.logSerializers)) return NO_LOGGER_OPTIONS;
   const opts: ChildLoggerOptions = {};
   if (ctx.logLevel) opts.level = ctx.logLevel;
@@ -233,9 +245,11 @@ export class HttpServerTelemetry {
    * histogram series and no access log.
    */
   readonly onRoute = (route: RouteOptions): void => {
-    const config = route.config as ({ telemetry?: boolean } & FastifyRouteContext['config']) | undefined;
+    const config = route.config as { telemetry?: boolean } | undefined;
+    const loggerOptions = loggerOptionsOf(route as Pick<FastifyRouteContext, 'logLevel' | 'logSerializers'>);
     if (config?.telemetry === false) {
-      route.config = { ...config, [kRouteTelemetry]: false } as RouteOptions['config'];
+      const entry: RouteEntry = { routeOf: false, loggerOptions };
+      route.config = { ...config, [kRouteEntry]: entry } as RouteOptions['config'];
       return;
     }
     const template = route.url;
@@ -249,7 +263,8 @@ export class HttpServerTelemetry {
     const routeOf: RouteTelemetryOf = only
       ? () => only
       : (method) => byMethod.get(method) ?? this.#routeFor(method, template);
-    route.config = { ...config, [kRouteTelemetry]: routeOf } as RouteOptions['config'];
+    const routeEntry: RouteEntry = { routeOf, loggerOptions };
+    route.config = { ...config, [kRouteEntry]: routeEntry } as RouteOptions['config'];
     const handler = route.handler;
     const entry = this.#o.requestContext;
     route.handler = function tracedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
@@ -286,8 +301,10 @@ export class HttpServerTelemetry {
     const raw = request.raw;
     const res = reply.raw;
     const routeCtx = routeContextOf(request);
-    const routeOf = routeCtx?.config?.[kRouteTelemetry];
-    const options = loggerOptionsOf(routeCtx);
+    const entry = routeCtx?.config?.[kRouteEntry];
+    // No entry: Fastify's 404 context (or a bad URL's), whose options are read here.
+    const options = entry ? entry.loggerOptions : loggerOptionsOf(routeCtx);
+    const routeOf = entry?.routeOf;
     if (routeOf === false) {
       request.log = reply.log = new LazyRequestLogger(logger, { req_id: request.id }, options);
     } else {
@@ -300,21 +317,12 @@ export class HttpServerTelemetry {
       if (sampled) setStartAttributes(span, raw, method, rt.template);
       // Ids come from our own generator (always valid) or, with tracing off,
       // are the API's all-zero placeholder: a compare, not the regex check.
+      const traced = sc.traceId !== INVALID_TRACEID;
+      const bindings = traced
+        ? { req_id: request.id, trace_id: sc.traceId, span_id: sc.spanId, trace_flags: sc.traceFlags & 1 ? '01' : '00' }
+        : { req_id: request.id };
       // Built only if the request logs (logging/lazy-request-logger.ts).
-      const child =
-        sc.traceId !== INVALID_TRACEID
-          ? new LazyRequestLogger(
-              logger,
-              {
-                req_id: request.id,
-                trace_id: sc.traceId,
-                span_id: sc.spanId,
-                trace_flags: sc.traceFlags & 1 ? '01' : '00',
-              },
-              options,
-              markTraceBound,
-            )
-          : new LazyRequestLogger(logger, { req_id: request.id }, options);
+      const child = new LazyRequestLogger(logger, bindings, options, traced ? markTraceBound : undefined);
       request.log = reply.log = child;
       const ctx = contextWithSpan(parent, span);
       (raw as RawRequest)[kTelemetry] = new RequestTelemetry(rt, span, ctx, sampled, start, child);
